@@ -1,0 +1,67 @@
+"""Request-scoped dependencies: the database session, the caller, the caller's household role."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Cookie, Depends, Path, Request
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.core.errors import AppError
+from app.core.security import Passwords
+from app.models import Role, User
+from app.services import households, sessions
+
+SESSION_COOKIE = "htm_session"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+DbDep = Annotated[Session, Depends(get_db)]
+SessionToken = Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)]
+
+
+def current_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -> User:
+    if token:
+        session = sessions.resolve(db, settings, token)
+        if session is not None:
+            return session.user
+    raise AppError(401, "not_authenticated", "Log in first")
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def household_member(minimum: Role) -> Callable[..., households.Member]:
+    """The single authorization check of household-scoped routes."""
+
+    def dependency(
+        db: DbDep, user: CurrentUser, household_id: Annotated[int, Path(ge=1)]
+    ) -> households.Member:
+        return households.member_of(db, user, household_id, minimum)
+
+    return dependency
+
+
+Reader = Annotated[households.Member, Depends(household_member(Role.VIEWER))]
+Writer = Annotated[households.Member, Depends(household_member(Role.MEMBER))]
+Admin = Annotated[households.Member, Depends(household_member(Role.ADMIN))]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,92 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.api.deps import (
+    SESSION_COOKIE,
+    CurrentUser,
+    DbDep,
+    PasswordsDep,
+    SessionToken,
+    SettingsDep,
+    client_address,
+)
+from app.core.config import Settings
+from app.models import User
+from app.schemas.accounts import LoginIn, PasswordChangeIn, ProfileUpdateIn, RegisterIn, UserOut
+from app.services import accounts
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+        path="/",
+    )
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+def register(
+    data: RegisterIn, response: Response, db: DbDep, settings: SettingsDep, passwords: PasswordsDep
+) -> UserOut:
+    user, token = accounts.register(db, settings, passwords, data)
+    _set_session_cookie(response, settings, token)
+    return _user_out(user)
+
+
+@router.post("/login")
+def login(
+    data: LoginIn,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+    address: Annotated[str, Depends(client_address)],
+    token: SessionToken = None,
+) -> UserOut:
+    user, new_token = accounts.login(db, settings, passwords, data, address, token)
+    _set_session_cookie(response, settings, new_token)
+    return _user_out(user)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(db: DbDep, settings: SettingsDep, token: SessionToken = None) -> Response:
+    if token:
+        accounts.logout(db, settings, token)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/me")
+def me(user: CurrentUser) -> UserOut:
+    return _user_out(user)
+
+
+@router.patch("/me")
+def update_me(data: ProfileUpdateIn, user: CurrentUser, db: DbDep) -> UserOut:
+    return _user_out(accounts.update_profile(db, user, data))
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    data: PasswordChangeIn,
+    user: CurrentUser,
+    db: DbDep,
+    settings: SettingsDep,
+    passwords: PasswordsDep,
+) -> Response:
+    token = accounts.change_password(db, settings, passwords, user, data)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    _set_session_cookie(response, settings, token)
+    return response

@@ -1,0 +1,38 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from app.api.deps import Admin, DbDep, Reader
+from app.models import Membership, Role, User
+from app.schemas.households import MemberOut, MemberUpdateIn
+from app.services import households
+
+router = APIRouter(prefix="/households/{household_id}/members", tags=["members"])
+
+UserId = Annotated[int, Path(ge=1)]
+
+
+def _out(membership: Membership, user: User) -> MemberOut:
+    return MemberOut(
+        user_id=user.id,
+        display_name=user.display_name,
+        email=user.email,
+        role=Role(membership.role),
+        joined_at=membership.joined_at,
+    )
+
+
+@router.get("")
+def list_members(member: Reader, db: DbDep) -> list[MemberOut]:
+    return [_out(m, u) for m, u in households.members(db, member.household.id)]
+
+
+@router.patch("/{user_id}")
+def change_role(user_id: UserId, data: MemberUpdateIn, member: Admin, db: DbDep) -> MemberOut:
+    return _out(*households.change_role(db, member, user_id, data.role))
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_member(user_id: UserId, member: Reader, db: DbDep) -> Response:
+    households.remove(db, member, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,74 @@
+"""Application factory: settings, database, middleware, routers, probes and the built frontend."""
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.api.routes import auth, households, invites, members
+from app.core import health
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, make_session_factory
+from app.core.errors import install_error_handlers, not_found
+from app.core.middleware import CSRF_HEADER, CSRFMiddleware, MetricsMiddleware
+from app.core.security import Passwords
+
+API_ROUTERS = (auth.router, households.router, members.router, invites.router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Household task manager",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.passwords = Passwords(settings)
+    app.state.migration_head = health.migration_head()
+
+    install_error_handlers(app)
+    app.add_middleware(CSRFMiddleware, allowed_origins=settings.cors_origins)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", CSRF_HEADER],
+        )
+    app.add_middleware(MetricsMiddleware)
+
+    api = APIRouter(prefix="/api")
+    for router in API_ROUTERS:
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health.router)
+    _serve_frontend(app, settings)
+    return app
+
+
+def _serve_frontend(app: FastAPI, settings: Settings) -> None:
+    """For `make run` only: in the cluster nginx serves the build and proxies /api."""
+    dist = settings.frontend_dist
+    index = dist / "index.html"
+    if not index.is_file():
+        return
+    app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:
+        if path == "api" or path.startswith("api/"):
+            raise not_found("API route")
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+app = create_app()

@@ -1,0 +1,204 @@
+"""Households, their members and roles. Every rule about who may do what lives here."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import AppError, conflict, forbidden, not_found
+from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
+from app.models import Household, Invite, Membership, Role, User
+from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
+
+
+@dataclass(frozen=True)
+class Member:
+    """The caller as a member of one household: what every household-scoped route acts as."""
+
+    user: User
+    household: Household
+    role: Role
+
+
+def member_of(db: Session, user: User, household_id: int, minimum: Role) -> Member:
+    """Outsiders get 404 (existence is not leaked); members below `minimum` get 403."""
+    row = db.execute(
+        select(Household, Membership.role)
+        .join(Membership, Membership.household_id == Household.id)
+        .where(Household.id == household_id, Membership.user_id == user.id)
+    ).one_or_none()
+    if row is None:
+        raise not_found("Household")
+    household, role = row
+    member = Member(user=user, household=household, role=Role(role))
+    if member.role.rank < minimum.rank:
+        raise forbidden(
+            "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"
+        )
+    return member
+
+
+def list_for(db: Session, user: User) -> list[tuple[Household, str]]:
+    rows = db.execute(
+        select(Household, Membership.role)
+        .join(Membership, Membership.household_id == Household.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Household.name, Household.id)
+    ).all()
+    return [(household, role) for household, role in rows]
+
+
+def create(db: Session, settings: Settings, user: User, data: HouseholdCreateIn) -> Household:
+    household = Household(
+        name=data.name,
+        time_zone=data.time_zone or settings.default_time_zone,
+        language=data.language,
+    )
+    db.add(household)
+    db.flush()
+    db.add(Membership(household_id=household.id, user_id=user.id, role=Role.ADMIN))
+    db.commit()
+    return household
+
+
+def update_settings(db: Session, member: Member, data: HouseholdUpdateIn) -> Household:
+    household = member.household
+    for field in ("name", "time_zone", "language"):
+        value = getattr(data, field)
+        if value is not None:
+            setattr(household, field, value)
+    db.commit()
+    return household
+
+
+def delete(db: Session, member: Member) -> None:
+    db.delete(member.household)
+    db.commit()
+
+
+def members(db: Session, household_id: int) -> list[tuple[Membership, User]]:
+    rows = db.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.household_id == household_id)
+        .order_by(User.display_name, User.id)
+    ).all()
+    return [(membership, user) for membership, user in rows]
+
+
+def _membership_for_change(db: Session, household: Household, user_id: int) -> Membership:
+    # Lock the household row: concurrent demotions must not leave it without an admin.
+    db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+    membership = db.get(Membership, (household.id, user_id))
+    if membership is None:
+        raise not_found("Member")
+    return membership
+
+
+def _ensure_an_admin_remains(db: Session, household_id: int, leaving: Membership) -> None:
+    if leaving.role != Role.ADMIN:
+        return
+    admins = db.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.household_id == household_id, Membership.role == Role.ADMIN)
+    )
+    if admins == 1:
+        raise conflict(
+            "last_admin",
+            "A household must keep at least one admin: make another member admin first",
+        )
+
+
+def change_role(db: Session, member: Member, user_id: int, role: Role) -> tuple[Membership, User]:
+    membership = _membership_for_change(db, member.household, user_id)
+    if role != Role.ADMIN:
+        _ensure_an_admin_remains(db, member.household.id, membership)
+    membership.role = role
+    db.commit()
+    user = db.get_one(User, user_id)
+    return membership, user
+
+
+def remove(db: Session, member: Member, user_id: int) -> None:
+    """Admins remove anyone; every member may remove themselves (leave)."""
+    if user_id != member.user.id and member.role is not Role.ADMIN:
+        raise forbidden("Only admins can remove other members")
+    membership = _membership_for_change(db, member.household, user_id)
+    _ensure_an_admin_remains(db, member.household.id, membership)
+    db.delete(membership)
+    db.commit()
+
+
+def create_invite(
+    db: Session, settings: Settings, member: Member, data: InviteCreateIn
+) -> tuple[Invite, str]:
+    code = new_invite_code()
+    hours = data.expires_in_hours or settings.invite_ttl_hours
+    invite = Invite(
+        household_id=member.household.id,
+        code_hash=keyed_hash(settings.secret, code),
+        role=data.role,
+        created_by=member.user.id,
+        expires_at=utcnow() + timedelta(hours=hours),
+    )
+    db.add(invite)
+    db.commit()
+    return invite, code
+
+
+def invites(db: Session, household_id: int) -> list[Invite]:
+    return list(
+        db.scalars(
+            select(Invite).where(Invite.household_id == household_id).order_by(Invite.id.desc())
+        )
+    )
+
+
+def revoke_invite(db: Session, member: Member, invite_id: int) -> None:
+    invite = db.get(Invite, invite_id)
+    if invite is None or invite.household_id != member.household.id:
+        raise not_found("Invite")
+    db.delete(invite)
+    db.commit()
+
+
+def _usable_invite(db: Session, settings: Settings, code: str) -> Invite:
+    invite = db.scalar(
+        select(Invite).where(
+            Invite.code_hash == keyed_hash(settings.secret, normalize_invite_code(code))
+        )
+    )
+    if invite is None:
+        raise not_found("Invite")
+    if invite.used_at is not None:
+        raise AppError(410, "invite_used", "This invite has already been used")
+    if invite.expires_at <= utcnow():
+        raise AppError(410, "invite_expired", "This invite has expired")
+    return invite
+
+
+def preview_invite(db: Session, settings: Settings, code: str) -> tuple[Invite, Household]:
+    invite = _usable_invite(db, settings, code)
+    return invite, db.get_one(Household, invite.household_id)
+
+
+def accept_invite(db: Session, settings: Settings, user: User, code: str) -> tuple[Household, str]:
+    invite = _usable_invite(db, settings, code)
+    if db.get(Membership, (invite.household_id, user.id)) is not None:
+        raise conflict("already_member", "You are already a member of this household")
+    # Conditional update: of two concurrent accepts, exactly one wins the code.
+    claimed = db.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_at=utcnow(), used_by=user.id)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        raise AppError(410, "invite_used", "This invite has already been used")
+    db.add(Membership(household_id=invite.household_id, user_id=user.id, role=invite.role))
+    db.commit()
+    return db.get_one(Household, invite.household_id), invite.role
