@@ -1,6 +1,6 @@
 """Application factory: settings, database, middleware, routers, probes and the built frontend."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -44,10 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(MetricsMiddleware)
 
-    api = APIRouter(prefix="/api")
     for router in API_ROUTERS:
-        api.include_router(router)
-    app.include_router(api)
+        app.include_router(router)
     app.include_router(health.router)
     _serve_frontend(app, settings)
     return app

@@ -17,6 +17,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Taken by every `alembic upgrade` on PostgreSQL; any constant works if all migrators share it.
+MIGRATION_LOCK_ID = 0x48544D  # "HTM"
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

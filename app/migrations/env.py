@@ -8,11 +8,8 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import text
 
 from app.core.config import get_settings
-from app.core.db import Base, UTCDateTime, make_engine
+from app.core.db import MIGRATION_LOCK_ID, Base, UTCDateTime, make_engine
 from app.models import *  # noqa: F403  (registers every table on Base.metadata)
-
-# Any constant works; it only has to be the same for every process migrating this database.
-MIGRATION_LOCK_ID = 0x48544D  # "HTM"
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -16,7 +16,7 @@ from app.models import User
 from app.schemas.accounts import LoginIn, PasswordChangeIn, ProfileUpdateIn, RegisterIn, UserOut
 from app.services import accounts
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 def _set_session_cookie(response: Response, settings: Settings, token: str) -> None:

@@ -5,7 +5,7 @@ from app.models import Role
 from app.schemas.households import HouseholdCreateIn, HouseholdOut, HouseholdUpdateIn
 from app.services import households
 
-router = APIRouter(prefix="/households", tags=["households"])
+router = APIRouter(prefix="/api/households", tags=["households"])
 
 
 @router.get("")

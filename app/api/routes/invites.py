@@ -13,7 +13,7 @@ from app.schemas.households import (
 )
 from app.services import households
 
-router = APIRouter(tags=["invites"])
+router = APIRouter(prefix="/api", tags=["invites"])
 
 Code = Annotated[str, Path(min_length=4, max_length=32)]
 

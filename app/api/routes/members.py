@@ -7,7 +7,7 @@ from app.models import Membership, Role, User
 from app.schemas.households import MemberOut, MemberUpdateIn
 from app.services import households
 
-router = APIRouter(prefix="/households/{household_id}/members", tags=["members"])
+router = APIRouter(prefix="/api/households/{household_id}/members", tags=["members"])
 
 UserId = Annotated[int, Path(ge=1)]
 

@@ -1,0 +1,223 @@
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, update
+
+from app.core.db import utcnow
+from app.models import Invite
+from tests.support.databases import row_counts
+from tests.support.people import Person, sign_up
+
+Home = tuple[int, dict[str, Person]]
+
+
+def test_creator_is_admin_and_household_defaults_to_tokyo(alice: Person) -> None:
+    household = alice.ok("POST", "/api/households", 201, json={"name": "  Tanaka家  "})
+    assert household["name"] == "Tanaka家"
+    assert household["time_zone"] == "Asia/Tokyo"
+    assert household["language"] == "ja"
+    assert household["role"] == "admin"
+    assert alice.ok("GET", "/api/households") == [household]
+    members = alice.ok("GET", f"/api/households/{household['id']}/members")
+    assert [(m["user_id"], m["role"]) for m in members] == [(alice.id, "admin")]
+
+
+def test_a_user_may_belong_to_several_households(alice: Person) -> None:
+    first = alice.ok("POST", "/api/households", 201, json={"name": "B home"})
+    second = alice.ok("POST", "/api/households", 201, json={"name": "A cabin"})
+    assert [h["id"] for h in alice.ok("GET", "/api/households")] == [second["id"], first["id"]]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": "Home", "time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+        ({"name": "Home", "time_zone": "asia/tokyo"}, "time_zone"),
+        ({"name": "Home", "language": "de"}, "language"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": ["Home"]}, "name"),
+        ({}, "name"),
+    ],
+)
+def test_bad_household_input_is_422_and_writes_nothing(
+    alice: Person, engine: Engine, payload: dict[str, object], field: str
+) -> None:
+    before = row_counts(engine)
+    response = alice.post("/api/households", json=payload)
+    assert response.status_code == 422
+    assert any(e["loc"][-1] == field for e in response.json()["detail"])
+    assert row_counts(engine) == before
+
+
+def test_admin_updates_settings(home: Home) -> None:
+    household_id, people = home
+    updated = people["admin"].ok(
+        "PATCH",
+        f"/api/households/{household_id}",
+        json={"name": "New name", "time_zone": "Europe/Berlin", "language": "en"},
+    )
+    assert (updated["name"], updated["time_zone"], updated["language"]) == (
+        "New name",
+        "Europe/Berlin",
+        "en",
+    )
+    assert people["viewer"].ok("GET", f"/api/households/{household_id}")["name"] == "New name"
+
+
+@pytest.mark.parametrize("who", ["member", "viewer"])
+def test_only_admins_change_settings(home: Home, who: str) -> None:
+    household_id, people = home
+    response = people[who].patch(f"/api/households/{household_id}", json={"name": "Mine now"})
+    assert response.status_code == 403
+    assert people["admin"].ok("GET", f"/api/households/{household_id}")["name"] == "Home"
+
+
+def test_outsiders_get_404_not_403(home: Home, alice: Person) -> None:
+    household_id, _ = home
+    for method in ("GET", "PATCH", "DELETE"):
+        response = alice.client.request(method, f"/api/households/{household_id}", json={})
+        assert response.status_code == 404, method
+        assert response.json() == {"detail": "Household not found", "code": "not_found"}
+    missing = alice.get("/api/households/999999")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Household not found", "code": "not_found"}
+
+
+def test_deleting_a_household_removes_its_members_and_invites(home: Home, engine: Engine) -> None:
+    household_id, people = home
+    people["admin"].ok("POST", f"/api/households/{household_id}/invites", 201, json={})
+    people["admin"].ok("DELETE", f"/api/households/{household_id}", 204)
+    counts = row_counts(engine)
+    assert (counts["households"], counts["memberships"], counts["invites"]) == (0, 0, 0)
+    assert people["member"].get(f"/api/households/{household_id}").status_code == 404
+    assert people["member"].ok("GET", "/api/households") == []
+
+
+def test_admin_changes_roles(home: Home) -> None:
+    household_id, people = home
+    member_id = people["member"].id
+    changed = people["admin"].ok(
+        "PATCH", f"/api/households/{household_id}/members/{member_id}", json={"role": "viewer"}
+    )
+    assert (changed["user_id"], changed["role"]) == (member_id, "viewer")
+    refused = people["member"].patch(f"/api/households/{household_id}", json={"name": "x"})
+    assert refused.status_code == 403
+
+
+def test_non_admins_cannot_change_roles(home: Home) -> None:
+    household_id, people = home
+    response = people["member"].patch(
+        f"/api/households/{household_id}/members/{people['member'].id}", json={"role": "admin"}
+    )
+    assert response.status_code == 403
+    roles = {
+        m["user_id"]: m["role"]
+        for m in people["admin"].ok("GET", f"/api/households/{household_id}/members")
+    }
+    assert roles[people["member"].id] == "member"
+
+
+def test_the_last_admin_can_neither_step_down_nor_leave(home: Home) -> None:
+    household_id, people = home
+    admin = people["admin"]
+    demote = admin.patch(
+        f"/api/households/{household_id}/members/{admin.id}", json={"role": "member"}
+    )
+    leave = admin.delete(f"/api/households/{household_id}/members/{admin.id}")
+    for response in (demote, leave):
+        assert response.status_code == 409
+        assert response.json()["code"] == "last_admin"
+    admin.ok(
+        "PATCH",
+        f"/api/households/{household_id}/members/{people['member'].id}",
+        json={"role": "admin"},
+    )
+    admin.ok("DELETE", f"/api/households/{household_id}/members/{admin.id}", 204)
+    assert admin.get(f"/api/households/{household_id}").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["member", "viewer"])
+def test_members_and_viewers_may_leave(home: Home, who: str) -> None:
+    household_id, people = home
+    people[who].ok("DELETE", f"/api/households/{household_id}/members/{people[who].id}", 204)
+    ids = [
+        m["user_id"] for m in people["admin"].ok("GET", f"/api/households/{household_id}/members")
+    ]
+    assert people[who].id not in ids
+    assert len(ids) == 2
+
+
+def test_members_cannot_remove_others(home: Home) -> None:
+    household_id, people = home
+    response = people["member"].delete(
+        f"/api/households/{household_id}/members/{people['viewer'].id}"
+    )
+    assert response.status_code == 403
+    assert len(people["admin"].ok("GET", f"/api/households/{household_id}/members")) == 3
+
+
+def test_invite_is_single_use_and_grants_its_role(app: FastAPI, home: Home) -> None:
+    household_id, people = home
+    invite = people["admin"].ok(
+        "POST", f"/api/households/{household_id}/invites", 201, json={"role": "viewer"}
+    )
+    assert invite["role"] == "viewer"
+    assert len(invite["code"]) == 10
+    newcomer, latecomer = sign_up(app, "New"), sign_up(app, "Late")
+    preview = newcomer.ok("GET", f"/api/invites/{invite['code'].lower()}")
+    assert (preview["household_name"], preview["role"]) == ("Home", "viewer")
+    joined = newcomer.ok("POST", f"/api/invites/{invite['code']}/accept")
+    assert (joined["id"], joined["role"]) == (household_id, "viewer")
+    reused = latecomer.post(f"/api/invites/{invite['code']}/accept")
+    assert reused.status_code == 410
+    assert reused.json() == {"detail": "This invite has already been used", "code": "invite_used"}
+    assert latecomer.get(f"/api/households/{household_id}").status_code == 404
+    listed = people["admin"].ok("GET", f"/api/households/{household_id}/invites")
+    assert listed[0]["used_at"] is not None
+    assert "code" not in listed[0]
+
+
+def test_expired_invite_is_410_and_adds_nobody(app: FastAPI, home: Home, engine: Engine) -> None:
+    household_id, people = home
+    invite = people["admin"].ok("POST", f"/api/households/{household_id}/invites", 201, json={})
+    with engine.begin() as connection:
+        connection.execute(update(Invite).values(expires_at=utcnow() - timedelta(seconds=1)))
+    before = row_counts(engine)
+    response = sign_up(app, "Late").post(f"/api/invites/{invite['code']}/accept")
+    assert response.status_code == 410
+    assert response.json()["code"] == "invite_expired"
+    after = row_counts(engine)
+    assert after["memberships"] == before["memberships"]
+
+
+def test_unknown_invite_is_404_and_existing_members_get_409(home: Home) -> None:
+    household_id, people = home
+    assert people["member"].post("/api/invites/ABCDEFGHJK/accept").status_code == 404
+    invite = people["admin"].ok("POST", f"/api/households/{household_id}/invites", 201, json={})
+    again = people["member"].post(f"/api/invites/{invite['code']}/accept")
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_member"
+
+
+@pytest.mark.parametrize("hours", [0, 721, "soon"])
+def test_invite_lifetime_is_bounded(home: Home, hours: object) -> None:
+    household_id, people = home
+    response = people["admin"].post(
+        f"/api/households/{household_id}/invites", json={"expires_in_hours": hours}
+    )
+    assert response.status_code == 422
+
+
+def test_revoked_invite_cannot_be_used(app: FastAPI, home: Home) -> None:
+    household_id, people = home
+    invite = people["admin"].ok("POST", f"/api/households/{household_id}/invites", 201, json={})
+    people["admin"].ok("DELETE", f"/api/households/{household_id}/invites/{invite['id']}", 204)
+    assert sign_up(app).post(f"/api/invites/{invite['code']}/accept").status_code == 404
+
+
+def test_there_is_no_way_to_list_or_find_users(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    assert not [p for p in paths if p.startswith("/api/users")]
+    assert all("search" not in p for p in paths)

@@ -1,0 +1,102 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from app.core.config import Settings, get_settings
+from app.main import create_app
+from tests.app.conftest import make_settings
+from tests.support.people import new_client, sign_up
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_health_answers_without_a_database(tmp_path: Path) -> None:
+    application = create_app(make_settings("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    client = new_client(application)
+    assert client.get("/health").json() == {"status": "ok"}
+    readiness = client.get("/readiness")
+    assert readiness.status_code == 503
+    assert readiness.json() == {"status": "unavailable", "reason": "database unreachable"}
+
+
+def test_api_answers_503_fast_when_the_database_is_down() -> None:
+    application = create_app(make_settings("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    person = new_client(application)
+    response = person.post(
+        "/api/auth/login", json={"email": "a@example.jp", "password": "whatever it is"}
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_readiness_needs_the_schema_at_head(tmp_path: Path) -> None:
+    application = create_app(make_settings(f"sqlite:///{tmp_path / 'empty.db'}"))
+    client = new_client(application)
+    with application.state.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('0000')"))
+    response = client.get("/readiness")
+    assert response.status_code == 503
+    assert response.json()["reason"].startswith("schema at 0000, expected ")
+
+
+def test_readiness_is_ready_at_head(app: FastAPI) -> None:
+    response = new_client(app).get("/readiness")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "schema": app.state.migration_head}
+
+
+def test_metrics_count_requests_by_route_template(app: FastAPI) -> None:
+    person = sign_up(app)
+    person.get("/api/households/12345")
+    body = new_client(app).get("/metrics").text
+    assert "# TYPE http_requests_total counter" in body
+    assert 'route="/api/households/{household_id}",status="404"' in body
+    assert "http_request_duration_seconds_bucket" in body
+
+
+def test_openapi_docs_are_served(app: FastAPI) -> None:
+    client = new_client(app)
+    assert client.get("/api/openapi.json").json()["info"]["title"] == "Household task manager"
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example/")
+    assert Settings().cors_origins == ["https://a.example", "https://b.example"]
+
+
+def test_production_without_secret_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit, match="SECRET_KEY must be set"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_production_start_command_fails_with_a_clear_message() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import app.main"],
+        cwd=REPO_ROOT,
+        env={"ENVIRONMENT": "production", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Invalid configuration" in result.stderr
+    assert "SECRET_KEY must be set to at least 32 characters" in result.stderr
+
+
+def test_unknown_default_time_zone_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEFAULT_TIME_ZONE", "Tokyo")
+    with pytest.raises(ValueError, match="unknown IANA time zone"):
+        Settings()
