@@ -5,7 +5,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api.routes import auth, households, invites, members
+from app.api.routes import (
+    auth,
+    calendar_feeds,
+    chores,
+    completions,
+    due,
+    households,
+    invites,
+    members,
+    transfer,
+)
 from app.core import health
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
@@ -13,7 +23,17 @@ from app.core.errors import install_error_handlers, not_found
 from app.core.middleware import CSRF_HEADER, CSRFMiddleware, MetricsMiddleware
 from app.core.security import Passwords
 
-API_ROUTERS = (auth.router, households.router, members.router, invites.router)
+API_ROUTERS = (
+    auth.router,
+    households.router,
+    members.router,
+    invites.router,
+    transfer.router,  # before chores: /chores/export.csv is not /chores/{chore_id}
+    chores.router,
+    completions.router,
+    due.router,
+    calendar_feeds.router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

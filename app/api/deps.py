@@ -10,7 +10,7 @@ from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.security import Passwords
 from app.models import Role, User
-from app.services import households, sessions
+from app.services import access, sessions
 
 SESSION_COOKIE = "htm_session"
 
@@ -47,20 +47,20 @@ def current_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def household_member(minimum: Role) -> Callable[..., households.Member]:
+def household_member(minimum: Role) -> Callable[..., access.Member]:
     """The single authorization check of household-scoped routes."""
 
     def dependency(
         db: DbDep, user: CurrentUser, household_id: Annotated[int, Path(ge=1)]
-    ) -> households.Member:
-        return households.member_of(db, user, household_id, minimum)
+    ) -> access.Member:
+        return access.member_of(db, user, household_id, minimum)
 
     return dependency
 
 
-Reader = Annotated[households.Member, Depends(household_member(Role.VIEWER))]
-Writer = Annotated[households.Member, Depends(household_member(Role.MEMBER))]
-Admin = Annotated[households.Member, Depends(household_member(Role.ADMIN))]
+Reader = Annotated[access.Member, Depends(household_member(Role.VIEWER))]
+Writer = Annotated[access.Member, Depends(household_member(Role.MEMBER))]
+Admin = Annotated[access.Member, Depends(household_member(Role.ADMIN))]
 
 
 def client_address(request: Request) -> str:

@@ -20,12 +20,15 @@ class AppError(Exception):
         code: str,
         detail: str,
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.code = code
         self.detail = detail
         self.headers = dict(headers or {})
+        # More machine-readable context, e.g. the per-row errors of an import.
+        self.extra = dict(extra or {})
 
 
 def not_found(what: str) -> AppError:
@@ -41,17 +44,23 @@ def conflict(code: str, detail: str) -> AppError:
 
 
 def error_response(
-    status_code: int, code: str, detail: str, headers: Mapping[str, str] | None = None
+    status_code: int,
+    code: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        {"detail": detail, "code": code}, status_code=status_code, headers=dict(headers or {})
+        {**(extra or {}), "detail": detail, "code": code},
+        status_code=status_code,
+        headers=dict(headers or {}),
     )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return error_response(exc.status_code, exc.code, exc.detail, exc.headers)
+        return error_response(exc.status_code, exc.code, exc.detail, exc.headers, exc.extra)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:

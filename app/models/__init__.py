@@ -1,6 +1,19 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
 from app.models.accounts import LoginFailure, User, UserSession
+from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion
 from app.models.households import Household, Invite, Membership, Role
 
-__all__ = ["Household", "Invite", "LoginFailure", "Membership", "Role", "User", "UserSession"]
+__all__ = [
+    "CalendarFeed",
+    "Chore",
+    "ChoreMember",
+    "Completion",
+    "Household",
+    "Invite",
+    "LoginFailure",
+    "Membership",
+    "Role",
+    "User",
+    "UserSession",
+]

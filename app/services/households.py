@@ -1,6 +1,5 @@
 """Households, their members and roles. Every rule about who may do what lives here."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -12,33 +11,8 @@ from app.core.errors import AppError, conflict, forbidden, not_found
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
 from app.models import Household, Invite, Membership, Role, User
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
-
-
-@dataclass(frozen=True)
-class Member:
-    """The caller as a member of one household: what every household-scoped route acts as."""
-
-    user: User
-    household: Household
-    role: Role
-
-
-def member_of(db: Session, user: User, household_id: int, minimum: Role) -> Member:
-    """Outsiders get 404 (existence is not leaked); members below `minimum` get 403."""
-    row = db.execute(
-        select(Household, Membership.role)
-        .join(Membership, Membership.household_id == Household.id)
-        .where(Household.id == household_id, Membership.user_id == user.id)
-    ).one_or_none()
-    if row is None:
-        raise not_found("Household")
-    household, role = row
-    member = Member(user=user, household=household, role=Role(role))
-    if member.role.rank < minimum.rank:
-        raise forbidden(
-            "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"
-        )
-    return member
+from app.services import chores
+from app.services.access import Member
 
 
 def list_for(db: Session, user: User) -> list[tuple[Household, str]]:
@@ -129,6 +103,7 @@ def remove(db: Session, member: Member, user_id: int) -> None:
         raise forbidden("Only admins can remove other members")
     membership = _membership_for_change(db, member.household, user_id)
     _ensure_an_admin_remains(db, member.household.id, membership)
+    chores.forget_member(db, member.household.id, user_id)
     db.delete(membership)
     db.commit()
 

@@ -1,0 +1,35 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from app.api.deps import DbDep, SettingsDep, Writer
+from app.schemas.completions import FeedOut
+from app.services import calendar_feeds
+
+router = APIRouter(prefix="/api", tags=["calendar"])
+
+
+@router.post("/households/{household_id}/calendar-feed", status_code=status.HTTP_201_CREATED)
+def create_feed(member: Writer, db: DbDep, settings: SettingsDep) -> FeedOut:
+    """A new secret feed URL of the caller's upcoming chores (replaces any previous one)."""
+    feed, token = calendar_feeds.create(db, settings, member)
+    return FeedOut(url=calendar_feeds.path_for(token), created_at=feed.created_at)
+
+
+@router.delete("/households/{household_id}/calendar-feed", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_feed(member: Writer, db: DbDep) -> Response:
+    calendar_feeds.revoke(db, member)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/calendar/{token}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+def feed(
+    token: Annotated[str, Path(min_length=20, max_length=64)], db: DbDep, settings: SettingsDep
+) -> Response:
+    """The iCalendar file itself: the secret token is the only credential (no cookie)."""
+    body = calendar_feeds.render(db, settings, token)
+    return Response(body, media_type="text/calendar; charset=utf-8")

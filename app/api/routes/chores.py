@@ -1,0 +1,74 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Response, status
+
+from app.api.deps import DbDep, Reader, Writer
+from app.schemas.chores import ChoreCreateIn, ChoreOut, ChoreUpdateIn
+from app.schemas.completions import CompleteIn, CompletionOut
+from app.services import chores, completions
+from app.services.access import Member
+
+router = APIRouter(prefix="/api/households/{household_id}/chores", tags=["chores"])
+
+ChoreId = Annotated[int, Path(ge=1)]
+
+
+def _chore(db: DbDep, member: Member, chore_id: int) -> ChoreOut:
+    return chores.get_row(db, member, chore_id).out()
+
+
+@router.get("")
+def list_chores(
+    member: Reader,
+    db: DbDep,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    assignee: Annotated[int | None, Query(ge=1)] = None,
+    archived: bool | None = False,
+) -> list[ChoreOut]:
+    rows = chores.list_chores(db, member, category=category, assignee=assignee, archived=archived)
+    return [row.out() for row in rows]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_chore(data: ChoreCreateIn, member: Writer, db: DbDep) -> ChoreOut:
+    return _chore(db, member, chores.create(db, member, data).id)
+
+
+@router.get("/{chore_id}")
+def get_chore(chore_id: ChoreId, member: Reader, db: DbDep) -> ChoreOut:
+    return _chore(db, member, chore_id)
+
+
+@router.patch("/{chore_id}")
+def update_chore(chore_id: ChoreId, data: ChoreUpdateIn, member: Writer, db: DbDep) -> ChoreOut:
+    return _chore(db, member, chores.update(db, member, chore_id, data).id)
+
+
+@router.delete("/{chore_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_chore(chore_id: ChoreId, member: Writer, db: DbDep) -> Response:
+    chores.delete_chore(db, member, chore_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+OptionalCompleteIn = Annotated[CompleteIn | None, Body()]
+
+
+@router.post("/{chore_id}/complete", status_code=status.HTTP_201_CREATED)
+def complete_chore(
+    chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
+) -> CompletionOut:
+    entry = completions.record(db, member, chore_id, data or CompleteIn(), "done")
+    return completions.one(db, member.household, entry.id)
+
+
+@router.post("/{chore_id}/skip", status_code=status.HTTP_201_CREATED)
+def skip_chore(
+    chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
+) -> CompletionOut:
+    entry = completions.record(db, member, chore_id, data or CompleteIn(), "skipped")
+    return completions.one(db, member.household, entry.id)
+
+
+@router.post("/{chore_id}/undo")
+def undo_chore(chore_id: ChoreId, member: Writer, db: DbDep) -> ChoreOut:
+    return _chore(db, member, completions.undo(db, member, chore_id).id)

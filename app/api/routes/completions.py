@@ -1,0 +1,49 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from app.api.deps import DbDep, Reader, Writer
+from app.schemas.completions import CompletionOut, CompletionUpdateIn, StatsOut
+from app.services import completions
+
+router = APIRouter(prefix="/api/households/{household_id}", tags=["completions"])
+
+CompletionId = Annotated[int, Path(ge=1)]
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
+
+
+@router.get("/completions")
+def list_completions(
+    member: Reader,
+    db: DbDep,
+    start: From = None,
+    end: To = None,
+    done_by: Annotated[int | None, Query(alias="member", ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> list[CompletionOut]:
+    """History of a date range (household-local days; default the last 30)."""
+    start, end = completions.date_range(member.household, start, end, default_days=30)
+    return completions.history(db, member.household, start, end, done_by, limit)
+
+
+@router.patch("/completions/{completion_id}")
+def update_completion(
+    completion_id: CompletionId, data: CompletionUpdateIn, member: Writer, db: DbDep
+) -> CompletionOut:
+    entry = completions.update(db, member, completion_id, data)
+    return completions.one(db, member.household, entry.id)
+
+
+@router.delete("/completions/{completion_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_completion(completion_id: CompletionId, member: Writer, db: DbDep) -> Response:
+    completions.delete(db, member, completion_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/stats")
+def stats(member: Reader, db: DbDep, start: From = None, end: To = None) -> StatsOut:
+    """Per member and per category over a date range (default the last 7 days)."""
+    start, end = completions.date_range(member.household, start, end, default_days=7)
+    return completions.stats(db, member.household, start, end)

@@ -1,0 +1,54 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Response, UploadFile
+
+from app.api.deps import DbDep, Reader, Writer
+from app.schemas.completions import ImportResult
+from app.services import chore_csv, completions
+
+router = APIRouter(prefix="/api/households/{household_id}", tags=["import-export"])
+
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def _attachment(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=CSV_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/chores/import", status_code=201)
+async def import_chores(
+    file: Annotated[UploadFile, File(description="CSV: category,task_name,frequency or an export")],
+    member: Writer,
+    db: DbDep,
+) -> ImportResult:
+    raw = await file.read(chore_csv.MAX_BYTES + 1)
+    created, kind = chore_csv.import_chores(db, member, raw)
+    return ImportResult(created=created, format=kind)
+
+
+@router.get(
+    "/chores/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}}
+)
+def export_chores(member: Reader, db: DbDep) -> Response:
+    return _attachment(chore_csv.export_chores(db, member), "chores.csv")
+
+
+@router.get(
+    "/completions/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_completions(
+    member: Reader,
+    db: DbDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> Response:
+    start, end = completions.date_range(member.household, start, end, default_days=365)
+    entries = completions.history(db, member.household, start, end)
+    return _attachment(chore_csv.export_history(entries), "history.csv")

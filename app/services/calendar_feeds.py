@@ -1,0 +1,77 @@
+"""Per-member secret iCal feeds of upcoming chores, for phone calendars to subscribe to."""
+
+from datetime import timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import not_found
+from app.core.security import keyed_hash, new_session_token
+from app.models import CalendarFeed, Household
+from app.services import chores
+from app.services.access import Member
+
+FEED_DAYS = 60
+
+
+def path_for(token: str) -> str:
+    return f"/api/calendar/{token}.ics"
+
+
+def create(db: Session, settings: Settings, member: Member) -> tuple[CalendarFeed, str]:
+    """A new secret URL for the caller; an older one of the same household stops working."""
+    token = new_session_token()
+    feed = db.get(CalendarFeed, (member.household.id, member.user.id))
+    if feed is None:
+        feed = CalendarFeed(household_id=member.household.id, user_id=member.user.id)
+        db.add(feed)
+    feed.token_hash = keyed_hash(settings.secret, token)
+    feed.created_at = utcnow()
+    db.commit()
+    return feed, token
+
+
+def revoke(db: Session, member: Member) -> None:
+    db.execute(
+        delete(CalendarFeed).where(
+            CalendarFeed.household_id == member.household.id,
+            CalendarFeed.user_id == member.user.id,
+        )
+    )
+    db.commit()
+
+
+def render(db: Session, settings: Settings, token: str) -> bytes:
+    row = db.execute(
+        select(CalendarFeed, Household)
+        .join(Household, Household.id == CalendarFeed.household_id)
+        .where(CalendarFeed.token_hash == keyed_hash(settings.secret, token))
+    ).one_or_none()
+    if row is None:
+        raise not_found("Calendar feed")
+    feed, household = row
+    start = chores.today(household)
+    items = chores.calendar(db, household, start, start + timedelta(days=FEED_DAYS), feed.user_id)
+    calendar = Calendar()
+    calendar.add("prodid", "-//household-task-manager//chores//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", household.name)
+    calendar.add("x-wr-timezone", household.time_zone)
+    stamp = utcnow()
+    for item in items:
+        event = Event()
+        event.add("uid", f"chore-{item.chore_id}-{item.date.isoformat()}@household-task-manager")
+        event.add("dtstamp", stamp)
+        # Due dates are whole days in the household's zone: all-day events, not instants.
+        event.add("dtstart", item.date)
+        event.add("dtend", item.date + timedelta(days=1))
+        event.add("summary", item.name)
+        if item.category:
+            event.add("categories", [item.category])
+        calendar.add_component(event)
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -1,0 +1,271 @@
+"""CSV import and export of chores and of the history.
+
+Import accepts the original app's `category,task_name,frequency` (every N days, counted from
+the completion, due now) and this app's own export format. All rows are checked first: if any
+row is invalid nothing is written and every row's errors are reported.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.errors import AppError
+from app.models import Chore, Membership, User
+from app.schemas.chores import ChoreCreateIn
+from app.schemas.completions import CompletionOut
+from app.services import chores
+from app.services.access import Member
+
+MAX_BYTES = 1_000_000
+MAX_ROWS = 2_000
+ORIGINAL_COLUMNS = ("category", "task_name", "frequency")
+CHORE_COLUMNS = (
+    "name",
+    "category",
+    "notes",
+    "estimated_minutes",
+    "points",
+    "recurrence",
+    "every",
+    "unit",
+    "weekdays",
+    "month_day",
+    "anchor",
+    "assignment",
+    "assignees",
+    "start_date",
+    "next_due",
+    "archived",
+)
+HISTORY_COLUMNS = (
+    "done_at",
+    "kind",
+    "chore",
+    "category",
+    "due_date",
+    "done_by",
+    "recorded_by",
+    "points",
+    "minutes",
+)
+
+
+def decode(raw: bytes) -> str:
+    if len(raw) > MAX_BYTES:
+        raise AppError(413, "file_too_large", f"The file is larger than {MAX_BYTES} bytes")
+    # Spreadsheets on Japanese Windows still save CSV as Shift_JIS (cp932).
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AppError(422, "bad_encoding", "The file is neither UTF-8 nor Shift_JIS text")
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _original_row(row: dict[str, str | None]) -> dict[str, object]:
+    return {
+        "name": row.get("task_name") or "",
+        "category": row.get("category") or "",
+        "recurrence": {
+            "kind": "interval",
+            "every": _blank_to_none(row.get("frequency")),
+            "unit": "day",
+            "anchor": "completion",
+        },
+    }
+
+
+def _own_row(
+    row: dict[str, str | None], emails: dict[str, int]
+) -> tuple[dict[str, object], list[str]]:
+    problems: list[str] = []
+    members: list[int] = []
+    for email in filter(None, (e.strip().lower() for e in (row.get("assignees") or "").split(";"))):
+        if email in emails:
+            members.append(emails[email])
+        else:
+            problems.append(f"assignees: {email} is not a member of this household")
+    recurrence: dict[str, object] = {
+        key: value
+        for key in ("every", "unit", "month_day", "anchor")
+        if (value := _blank_to_none(row.get(key))) is not None
+    }
+    recurrence["kind"] = _blank_to_none(row.get("recurrence"))
+    weekdays = _blank_to_none(row.get("weekdays"))
+    if weekdays:
+        recurrence["weekdays"] = [day.strip() for day in weekdays.split(";")]
+    data: dict[str, object] = {
+        "name": row.get("name") or "",
+        "category": row.get("category") or "",
+        "notes": row.get("notes") or "",
+        "recurrence": recurrence,
+        "assignment": {"mode": _blank_to_none(row.get("assignment")) or "none", "members": members},
+    }
+    for key in ("estimated_minutes", "points", "start_date"):
+        if (value := _blank_to_none(row.get(key))) is not None:
+            data[key] = value
+    return data, problems
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    return [
+        f"{'.'.join(str(p) for p in error['loc']) or 'row'}: {error['msg']}"
+        for error in exc.errors()
+    ]
+
+
+def _parse_date(value: str | None, field: str, problems: list[str]) -> date | None:
+    text = _blank_to_none(value)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{field}: must be a date such as 2026-04-01")
+        return None
+
+
+def _parse_bool(value: str | None, problems: list[str]) -> bool:
+    text = (_blank_to_none(value) or "false").lower()
+    if text not in {"true", "false", "1", "0", "yes", "no"}:
+        problems.append("archived: must be true or false")
+    return text in {"true", "1", "yes"}
+
+
+def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
+    reader = csv.DictReader(io.StringIO(decode(raw), newline=""))
+    header = tuple((name or "").strip().lower() for name in reader.fieldnames or ())
+    reader.fieldnames = list(header)
+    if header == ORIGINAL_COLUMNS:
+        kind = "original"
+    elif "name" in header and set(header) <= set(CHORE_COLUMNS):
+        kind = "export"
+    else:
+        raise AppError(
+            422,
+            "bad_header",
+            "Unrecognized header: expected 'category,task_name,frequency' or the export's columns "
+            f"({','.join(CHORE_COLUMNS)})",
+        )
+    emails = dict(
+        db.execute(
+            select(User.email, User.id)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.household_id == member.household.id)
+        ).all()
+    )
+    today = chores.today(member.household)
+    new: list[Chore] = []
+    errors: list[dict[str, object]] = []
+    for number, row in enumerate(reader, start=2):
+        if number - 1 > MAX_ROWS:
+            raise AppError(413, "too_many_rows", f"At most {MAX_ROWS} rows can be imported at once")
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue
+        if None in row:
+            errors.append({"row": number, "errors": ["row: more values than columns"]})
+            continue
+        problems: list[str] = []
+        if kind == "original":
+            data = _original_row(row)
+        else:
+            data, problems = _own_row(row, emails)
+        next_due = _parse_date(row.get("next_due"), "next_due", problems)
+        archived = _parse_bool(row.get("archived"), problems)
+        try:
+            chore_in = ChoreCreateIn.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(_messages(exc))
+        if problems:
+            errors.append({"row": number, "errors": problems})
+            continue
+        chore = chores.build(member.household, chore_in, today)
+        chore.archived = archived
+        if next_due is not None:
+            chore.next_due = next_due
+        new.append(chore)
+    if errors:
+        raise AppError(
+            422,
+            "import_invalid",
+            f"{len(errors)} row(s) are invalid; nothing was imported",
+            extra={"rows": errors},
+        )
+    if not new:
+        raise AppError(422, "import_empty", "The file holds no chores")
+    db.add_all(new)
+    db.commit()
+    return len(new), kind
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def export_chores(db: Session, member: Member) -> str:
+    rows = chores.list_chores(db, member, archived=None)
+    emails = dict(
+        db.execute(
+            select(User.id, User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.household_id == member.household.id)
+        ).all()
+    )
+    return _csv(
+        CHORE_COLUMNS,
+        (
+            (
+                c.name,
+                c.category,
+                c.notes,
+                c.estimated_minutes or "",
+                c.points,
+                c.recurrence,
+                c.every,
+                c.unit,
+                c.weekdays.replace(",", ";"),
+                c.month_day or "",
+                c.anchor,
+                c.assignment,
+                ";".join(emails[m.user_id] for m in c.rotation if m.user_id in emails),
+                c.start_date.isoformat(),
+                c.next_due.isoformat() if c.next_due else "",
+                "true" if c.archived else "false",
+            )
+            for c in (row.chore for row in rows)
+        ),
+    )
+
+
+def export_history(entries: Iterable[CompletionOut]) -> str:
+    return _csv(
+        HISTORY_COLUMNS,
+        (
+            (
+                e.done_at.isoformat(),
+                e.kind,
+                e.chore_name,
+                e.category,
+                e.due_date.isoformat(),
+                e.done_by.display_name if e.done_by else "",
+                e.recorded_by.display_name if e.recorded_by else "",
+                e.points,
+                e.minutes,
+            )
+            for e in entries
+        ),
+    )

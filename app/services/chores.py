@@ -1,0 +1,356 @@
+"""Chores: creation and edits, the due list, the calendar projection, who is assigned."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.core.db import utcnow
+from app.core.errors import AppError, not_found
+from app.domain.recurrence import Rule, add_months, first_due, local_date, occurrences
+from app.domain.rotation import Assignment, projected_assignees
+from app.models import Chore, ChoreMember, Completion, Household, Membership, User
+from app.schemas.chores import (
+    AssignmentIn,
+    AssignmentOut,
+    CalendarItem,
+    ChoreCreateIn,
+    ChoreOut,
+    ChoreUpdateIn,
+    DueItem,
+    DueWindow,
+    PersonRef,
+    RecurrenceIn,
+    RecurrenceOut,
+)
+from app.services.access import Member
+
+MAX_CALENDAR_DAYS = 366
+
+
+def today(household: Household) -> date:
+    """ "Today" is the household's today, in its own time zone."""
+    return local_date(utcnow(), household.time_zone)
+
+
+def rule_of(chore: Chore) -> Rule:
+    return Rule(
+        kind=chore.recurrence,  # type: ignore[arg-type]
+        every=chore.every,
+        unit=chore.unit,  # type: ignore[arg-type]
+        weekdays=tuple(int(day) for day in chore.weekdays.split(",") if day),
+        month_day=chore.month_day,
+        anchor=chore.anchor,  # type: ignore[arg-type]
+    )
+
+
+def rotation_of(chore: Chore) -> list[int]:
+    return [member.user_id for member in chore.rotation]
+
+
+@dataclass(frozen=True)
+class ChoreRow:
+    """A chore with what its list views show beside it, fetched in the same statement."""
+
+    chore: Chore
+    assignee_name: str | None
+    last_done_at: datetime | None
+
+    def out(self) -> ChoreOut:
+        chore = self.chore
+        rule = rule_of(chore)
+        return ChoreOut(
+            id=chore.id,
+            name=chore.name,
+            category=chore.category,
+            notes=chore.notes,
+            estimated_minutes=chore.estimated_minutes,
+            points=chore.points,
+            archived=chore.archived,
+            recurrence=RecurrenceOut(
+                kind=rule.kind,
+                every=rule.every,
+                unit=rule.unit,
+                weekdays=list(rule.weekdays),
+                month_day=rule.month_day,
+                anchor=rule.anchor,
+            ),
+            assignment=AssignmentOut(
+                mode=chore.assignment,
+                members=rotation_of(chore),
+            ),
+            assignee=(
+                PersonRef(user_id=chore.assignee_id, display_name=self.assignee_name)
+                if chore.assignee_id is not None and self.assignee_name is not None
+                else None
+            ),
+            start_date=chore.start_date,
+            next_due=chore.next_due,
+            last_done_at=self.last_done_at,
+            created_at=chore.created_at,
+        )
+
+
+def _rows(household_id: int) -> Select[Chore, str, datetime]:
+    assignee = aliased(User)
+    last_done = (
+        select(func.max(Completion.done_at))
+        .where(Completion.chore_id == Chore.id, Completion.kind == "done")
+        .correlate(Chore)
+        .scalar_subquery()
+    )
+    return (
+        select(Chore, assignee.display_name, last_done)
+        .outerjoin(assignee, assignee.id == Chore.assignee_id)
+        .where(Chore.household_id == household_id)
+    )
+
+
+def _fetch(db: Session, statement: Select[Chore, str, datetime]) -> list[ChoreRow]:
+    return [ChoreRow(chore, name, last) for chore, name, last in db.execute(statement).all()]
+
+
+def list_chores(
+    db: Session,
+    member: Member,
+    *,
+    category: str | None = None,
+    assignee: int | None = None,
+    archived: bool | None = False,
+) -> list[ChoreRow]:
+    statement = _rows(member.household.id)
+    if category is not None:
+        statement = statement.where(Chore.category == category)
+    if assignee is not None:
+        statement = statement.where(Chore.assignee_id == assignee)
+    if archived is not None:
+        statement = statement.where(Chore.archived.is_(archived))
+    return _fetch(db, statement.order_by(Chore.category, Chore.name, Chore.id))
+
+
+def get_row(db: Session, member: Member, chore_id: int) -> ChoreRow:
+    rows = _fetch(db, _rows(member.household.id).where(Chore.id == chore_id))
+    if not rows:
+        raise not_found("Chore")
+    return rows[0]
+
+
+def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
+    """The chore, row-locked on PostgreSQL so concurrent completions of it serialize."""
+    chore = db.scalar(
+        select(Chore)
+        .where(Chore.id == chore_id, Chore.household_id == member.household.id)
+        .with_for_update()
+    )
+    if chore is None:
+        raise not_found("Chore")
+    return chore
+
+
+def require_members(db: Session, household_id: int, user_ids: Sequence[int]) -> None:
+    if not user_ids:
+        return
+    found = set(
+        db.scalars(
+            select(Membership.user_id).where(
+                Membership.household_id == household_id, Membership.user_id.in_(user_ids)
+            )
+        )
+    )
+    missing = [user_id for user_id in user_ids if user_id not in found]
+    if missing:
+        raise AppError(
+            422,
+            "not_a_member",
+            f"Not members of this household: {', '.join(str(m) for m in missing)}",
+        )
+
+
+def _apply_recurrence(chore: Chore, recurrence: RecurrenceIn) -> Rule:
+    rule = recurrence.rule()
+    chore.recurrence = rule.kind
+    chore.every = rule.every
+    chore.unit = rule.unit
+    chore.weekdays = ",".join(str(day) for day in rule.weekdays)
+    chore.month_day = rule.month_day
+    chore.anchor = rule.anchor
+    return rule
+
+
+def _apply_assignment(chore: Chore, assignment: AssignmentIn) -> None:
+    chore.assignment = assignment.mode
+    chore.rotation = [
+        ChoreMember(user_id=user_id, position=position)
+        for position, user_id in enumerate(assignment.members)
+    ]
+    if chore.assignee_id not in assignment.members:
+        chore.assignee_id = assignment.members[0] if assignment.members else None
+
+
+def build(household: Household, data: ChoreCreateIn, day: date) -> Chore:
+    """A new chore (not yet added to the session); `day` is the household's today."""
+    chore = Chore(
+        household_id=household.id,
+        name=data.name,
+        category=data.category,
+        notes=data.notes,
+        estimated_minutes=data.estimated_minutes,
+        points=data.points,
+        archived=False,
+        rotation=[],
+        assignee_id=None,
+    )
+    rule = _apply_recurrence(chore, data.recurrence)
+    _apply_assignment(chore, data.assignment)
+    # Never done means due now: a new chore without a start date is due today.
+    chore.start_date = first_due(rule, data.start_date or day)
+    chore.next_due = chore.start_date
+    return chore
+
+
+def create(db: Session, member: Member, data: ChoreCreateIn) -> Chore:
+    require_members(db, member.household.id, data.assignment.members)
+    chore = build(member.household, data, today(member.household))
+    db.add(chore)
+    db.commit()
+    return chore
+
+
+def update(db: Session, member: Member, chore_id: int, data: ChoreUpdateIn) -> Chore:
+    chore = get_for_update(db, member, chore_id)
+    fields = data.model_fields_set
+    for name in ("name", "category", "notes", "points", "archived"):
+        value = getattr(data, name)
+        if name in fields and value is not None:
+            setattr(chore, name, value)
+    if "estimated_minutes" in fields:
+        chore.estimated_minutes = data.estimated_minutes
+    if data.assignment is not None:
+        require_members(db, member.household.id, data.assignment.members)
+        _apply_assignment(chore, data.assignment)
+    rule = rule_of(chore)
+    if data.recurrence is not None:
+        rule = _apply_recurrence(chore, data.recurrence)
+    if data.start_date is not None:
+        chore.start_date = first_due(rule, data.start_date)
+        chore.next_due = chore.start_date
+    elif data.recurrence is not None:
+        # A new rule takes effect from the current due date (or today for a finished chore).
+        chore.start_date = first_due(rule, chore.next_due or today(member.household))
+        chore.next_due = chore.start_date
+    if data.next_due is not None:
+        chore.next_due = data.next_due
+    db.commit()
+    return chore
+
+
+def delete_chore(db: Session, member: Member, chore_id: int) -> None:
+    db.delete(get_for_update(db, member, chore_id))
+    db.commit()
+
+
+def forget_member(db: Session, household_id: int, user_id: int) -> None:
+    """A member left: take them out of rotations and assignments (their history stays)."""
+    chores = list(
+        db.scalars(
+            select(Chore)
+            .join(ChoreMember, ChoreMember.chore_id == Chore.id)
+            .where(Chore.household_id == household_id, ChoreMember.user_id == user_id)
+        )
+    )
+    for chore in chores:
+        remaining = [uid for uid in rotation_of(chore) if uid != user_id]
+        mode: Assignment = chore.assignment  # type: ignore[assignment]
+        if not remaining or mode == "fixed":
+            mode, remaining = "none", []
+        _apply_assignment(chore, AssignmentIn(mode=mode, members=remaining))
+
+
+def window_end(window: DueWindow, day: date) -> date:
+    ends = {
+        "overdue": day - timedelta(days=1),
+        "today": day,
+        "tomorrow": day + timedelta(days=1),
+        "week": day + timedelta(days=6),
+        "month": add_months(day, 1) - timedelta(days=1),
+    }
+    return ends[window]
+
+
+def due(db: Session, member: Member, window: DueWindow, assignee: int | None) -> list[DueItem]:
+    """Chores due up to the end of the window, overdue ones included, in one statement."""
+    day = today(member.household)
+    statement = _rows(member.household.id).where(
+        Chore.archived.is_(False),
+        Chore.next_due.is_not(None),
+        Chore.next_due <= window_end(window, day),
+    )
+    if assignee is not None:
+        statement = statement.where(Chore.assignee_id == assignee)
+    rows = _fetch(db, statement.order_by(Chore.next_due, Chore.category, Chore.name, Chore.id))
+    items = []
+    for row in rows:
+        due_date = row.chore.next_due
+        assert due_date is not None
+        items.append(
+            DueItem(chore=row.out(), due_date=due_date, days_overdue=max(0, (day - due_date).days))
+        )
+    return items
+
+
+def calendar(
+    db: Session, household: Household, start: date, end: date, user_id: int | None = None
+) -> list[CalendarItem]:
+    """Occurrences projected from each chore's rule, in [start, end]."""
+    if end < start:
+        raise AppError(422, "bad_range", "'to' must not be before 'from'")
+    if (end - start).days >= MAX_CALENDAR_DAYS:
+        raise AppError(422, "bad_range", f"The range may span at most {MAX_CALENDAR_DAYS} days")
+    chores = list(
+        db.scalars(
+            select(Chore).where(
+                Chore.household_id == household.id,
+                Chore.archived.is_(False),
+                Chore.next_due.is_not(None),
+                Chore.next_due <= end,
+            )
+        )
+    )
+    names = dict(
+        db.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.household_id == household.id)
+        ).all()
+    )
+    items: list[CalendarItem] = []
+    for chore in chores:
+        assert chore.next_due is not None
+        dates = occurrences(rule_of(chore), start=chore.start_date, first=chore.next_due, until=end)
+        who = projected_assignees(
+            chore.assignment,  # type: ignore[arg-type]
+            rotation_of(chore),
+            chore.assignee_id,
+            len(dates),
+        )
+        for day, assignee in zip(dates, who, strict=True):
+            if day < start or (user_id is not None and assignee != user_id):
+                continue
+            person = (
+                PersonRef(user_id=assignee, display_name=names[assignee])
+                if assignee in names
+                else None
+            )
+            items.append(
+                CalendarItem(
+                    chore_id=chore.id,
+                    name=chore.name,
+                    category=chore.category,
+                    date=day,
+                    assignee=person,
+                )
+            )
+    items.sort(key=lambda item: (item.date, item.category, item.name, item.chore_id))
+    return items

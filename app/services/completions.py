@@ -1,0 +1,291 @@
+"""Doing chores: complete, skip, undo, and the history with its edits and statistics."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.core.db import utcnow
+from app.core.errors import AppError, conflict, not_found
+from app.domain.recurrence import local_date, next_due
+from app.domain.rotation import next_assignee
+from app.models import Chore, Completion, Household, Membership, User
+from app.schemas.chores import PersonRef
+from app.schemas.completions import (
+    CategoryStats,
+    CompleteIn,
+    CompletionOut,
+    CompletionUpdateIn,
+    MemberStats,
+    StatsOut,
+)
+from app.services import chores
+from app.services.access import Member
+
+# Phones' clocks drift: a completion a few minutes "in the future" is still now.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_RANGE_DAYS = 3 * 366
+
+
+def _require_member(db: Session, household_id: int, user_id: int) -> None:
+    if db.get(Membership, (household_id, user_id)) is None:
+        raise AppError(422, "not_a_member", "done_by must be a member of this household")
+
+
+def _check_done_at(done_at: datetime) -> datetime:
+    if done_at > utcnow() + CLOCK_SKEW:
+        raise AppError(422, "done_in_future", "done_at must not be in the future")
+    return done_at.astimezone(UTC)
+
+
+def record(db: Session, member: Member, chore_id: int, data: CompleteIn, kind: str) -> Completion:
+    """Completes or skips the chore's current occurrence and moves it (and its rotation) on."""
+    chore = chores.get_for_update(db, member, chore_id)
+    if chore.archived:
+        raise conflict("chore_archived", "This chore is archived; restore it first")
+    if chore.next_due is None:
+        raise conflict("chore_finished", "This one-off chore is already done")
+    done_by = data.done_by or member.user.id
+    if done_by != member.user.id:
+        _require_member(db, member.household.id, done_by)
+    done_at = _check_done_at(data.done_at) if data.done_at else utcnow()
+    done = kind == "done"
+    entry = Completion(
+        household_id=member.household.id,
+        chore_id=chore.id,
+        due_date=chore.next_due,
+        kind=kind,
+        done_by=done_by,
+        done_at=done_at,
+        recorded_by=member.user.id,
+        points=chore.points if done else 0,
+        minutes=(chore.estimated_minutes or 0) if done else 0,
+        assignee_before=chore.assignee_id,
+    )
+    chore.next_due = next_due(
+        chores.rule_of(chore),
+        start=chore.start_date,
+        scheduled=chore.next_due,
+        done_on=local_date(done_at, member.household.time_zone),
+    )
+    chore.assignee_id = next_assignee(
+        chore.assignment,  # type: ignore[arg-type]
+        chores.rotation_of(chore),
+        chore.assignee_id,
+        _done_counts(db, chore) if chore.assignment == "least_done" else None,
+    )
+    db.add(entry)
+    db.commit()
+    return entry
+
+
+def _done_counts(db: Session, chore: Chore) -> dict[int, int]:
+    rows = db.execute(
+        select(Completion.done_by, func.count())
+        .where(Completion.chore_id == chore.id, Completion.kind == "done")
+        .group_by(Completion.done_by)
+    ).all()
+    return {user_id: count for user_id, count in rows if user_id is not None}
+
+
+def _latest(db: Session, chore_id: int) -> Completion | None:
+    return db.scalar(
+        select(Completion)
+        .where(Completion.chore_id == chore_id)
+        .order_by(Completion.id.desc())
+        .limit(1)
+    )
+
+
+def _rewind(db: Session, chore: Chore, entry: Completion) -> None:
+    """Removes the chore's latest entry and puts back the due date and assignee it replaced."""
+    chore.next_due = entry.due_date
+    members = chores.rotation_of(chore)
+    chore.assignee_id = (
+        entry.assignee_before if entry.assignee_before in members else chore.assignee_id
+    )
+    db.delete(entry)
+
+
+def undo(db: Session, member: Member, chore_id: int) -> Chore:
+    chore = chores.get_for_update(db, member, chore_id)
+    entry = _latest(db, chore.id)
+    if entry is None:
+        raise conflict("nothing_to_undo", "This chore has no history to undo")
+    _rewind(db, chore, entry)
+    db.commit()
+    return chore
+
+
+def _entry_for_change(db: Session, member: Member, completion_id: int) -> tuple[Completion, Chore]:
+    entry = db.get(Completion, completion_id)
+    if entry is None or entry.household_id != member.household.id:
+        raise not_found("Completion")
+    chore = chores.get_for_update(db, member, entry.chore_id)
+    return entry, chore
+
+
+def update(db: Session, member: Member, completion_id: int, data: CompletionUpdateIn) -> Completion:
+    entry, chore = _entry_for_change(db, member, completion_id)
+    if data.done_by is not None:
+        _require_member(db, member.household.id, data.done_by)
+        entry.done_by = data.done_by
+    if data.done_at is not None:
+        entry.done_at = _check_done_at(data.done_at)
+        latest = _latest(db, chore.id)
+        if latest is not None and latest.id == entry.id and chore.next_due is not None:
+            # Only the latest entry decides the next due date; older ones are history.
+            chore.next_due = next_due(
+                chores.rule_of(chore),
+                start=chore.start_date,
+                scheduled=entry.due_date,
+                done_on=local_date(entry.done_at, member.household.time_zone),
+            )
+    db.commit()
+    return entry
+
+
+def delete(db: Session, member: Member, completion_id: int) -> None:
+    entry, chore = _entry_for_change(db, member, completion_id)
+    latest = _latest(db, chore.id)
+    if latest is not None and latest.id == entry.id:
+        _rewind(db, chore, entry)
+    else:
+        db.delete(entry)
+    db.commit()
+
+
+def date_range(
+    household: Household, start: date | None, end: date | None, default_days: int
+) -> tuple[date, date]:
+    end = end or chores.today(household)
+    start = start or end - timedelta(days=default_days - 1)
+    if end < start:
+        raise AppError(422, "bad_range", "'to' must not be before 'from'")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise AppError(422, "bad_range", f"The range may span at most {MAX_RANGE_DAYS} days")
+    return start, end
+
+
+def instants(household: Household, start: date, end: date) -> tuple[datetime, datetime]:
+    """The UTC instants that bound the household-local days [start, end]."""
+    zone = ZoneInfo(household.time_zone)
+    return (
+        datetime.combine(start, time.min, zone).astimezone(UTC),
+        datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC),
+    )
+
+
+def _history(household_id: int) -> Select[Completion, Chore, str, str]:
+    doer, recorder = aliased(User), aliased(User)
+    return (
+        select(Completion, Chore, doer.display_name, recorder.display_name)
+        .join(Chore, Chore.id == Completion.chore_id)
+        .outerjoin(doer, doer.id == Completion.done_by)
+        .outerjoin(recorder, recorder.id == Completion.recorded_by)
+        .where(Completion.household_id == household_id)
+    )
+
+
+def _out(entry: Completion, chore: Chore, doer: str | None, recorder: str | None) -> CompletionOut:
+    def ref(user_id: int | None, name: str | None) -> PersonRef | None:
+        return PersonRef(user_id=user_id, display_name=name) if user_id and name else None
+
+    return CompletionOut(
+        id=entry.id,
+        chore_id=chore.id,
+        chore_name=chore.name,
+        category=chore.category,
+        due_date=entry.due_date,
+        kind=entry.kind,
+        done_by=ref(entry.done_by, doer),
+        done_at=entry.done_at,
+        recorded_by=ref(entry.recorded_by, recorder),
+        points=entry.points,
+        minutes=entry.minutes,
+    )
+
+
+def history(
+    db: Session,
+    household: Household,
+    start: date,
+    end: date,
+    member_id: int | None = None,
+    limit: int | None = None,
+) -> list[CompletionOut]:
+    since, until = instants(household, start, end)
+    statement = _history(household.id).where(
+        Completion.done_at >= since, Completion.done_at < until
+    )
+    if member_id is not None:
+        statement = statement.where(Completion.done_by == member_id)
+    statement = statement.order_by(Completion.done_at.desc(), Completion.id.desc()).limit(limit)
+    return [_out(*row.tuple()) for row in db.execute(statement).all()]
+
+
+def one(db: Session, household: Household, completion_id: int) -> CompletionOut:
+    row = db.execute(_history(household.id).where(Completion.id == completion_id)).one_or_none()
+    if row is None:
+        raise not_found("Completion")
+    return _out(*row.tuple())
+
+
+def stats(db: Session, household: Household, start: date, end: date) -> StatsOut:
+    since, until = instants(household, start, end)
+    in_range = (
+        Completion.household_id == household.id,
+        Completion.done_at >= since,
+        Completion.done_at < until,
+    )
+    is_done = Completion.kind == "done"
+    per_member = db.execute(
+        select(
+            User.id,
+            User.display_name,
+            func.count(Completion.id).filter(is_done),
+            func.count(Completion.id).filter(~is_done),
+            func.coalesce(func.sum(Completion.minutes), 0),
+            func.coalesce(func.sum(Completion.points), 0),
+        )
+        .select_from(User)
+        .outerjoin(
+            Membership, (Membership.user_id == User.id) & (Membership.household_id == household.id)
+        )
+        .outerjoin(Completion, and_(Completion.done_by == User.id, *in_range))
+        .where((Membership.user_id.is_not(None)) | (Completion.id.is_not(None)))
+        .group_by(User.id, User.display_name)
+        .order_by(User.display_name, User.id)
+    ).all()
+    per_category = db.execute(
+        select(
+            Chore.category,
+            func.count(Completion.id),
+            func.coalesce(func.sum(Completion.minutes), 0),
+            func.coalesce(func.sum(Completion.points), 0),
+        )
+        .join(Chore, Chore.id == Completion.chore_id)
+        .where(*in_range, is_done)
+        .group_by(Chore.category)
+        .order_by(Chore.category)
+    ).all()
+    return StatsOut(
+        from_date=start,
+        to_date=end,
+        members=[
+            MemberStats(
+                user_id=user_id,
+                display_name=name,
+                completions=done,
+                skips=skipped,
+                minutes=minutes,
+                points=points,
+            )
+            for user_id, name, done, skipped, minutes, points in per_member
+        ],
+        categories=[
+            CategoryStats(category=category, completions=count, minutes=minutes, points=points)
+            for category, count, minutes, points in per_category
+        ],
+    )
