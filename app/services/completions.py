@@ -63,6 +63,8 @@ def record(db: Session, member: Member, chore_id: int, data: CompleteIn, kind: s
         minutes=(chore.estimated_minutes or 0) if done else 0,
         assignee_before=chore.assignee_id,
     )
+    db.add(entry)
+    db.flush()  # the least-done count below includes this very completion
     chore.next_due = next_due(
         chores.rule_of(chore),
         start=chore.start_date,
@@ -75,7 +77,6 @@ def record(db: Session, member: Member, chore_id: int, data: CompleteIn, kind: s
         chore.assignee_id,
         _done_counts(db, chore) if chore.assignment == "least_done" else None,
     )
-    db.add(entry)
     db.commit()
     return entry
 

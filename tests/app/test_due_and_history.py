@@ -1,0 +1,328 @@
+import csv
+import io
+
+import pytest
+from fastapi import FastAPI
+from icalendar import Calendar
+from sqlalchemy import Engine
+
+from tests.app.chore_helpers import count_statements, days, make_chore, noon, tokyo_today
+from tests.support.people import Person, new_client
+
+Home = tuple[int, dict[str, Person]]
+
+
+def base(household_id: int) -> str:
+    return f"/api/households/{household_id}"
+
+
+def seed_due_chores(person: Person, household_id: int) -> dict[str, int]:
+    today = tokyo_today()
+    offsets = {"overdue": -3, "today": 0, "tomorrow": 1, "week": 5, "month": 20, "later": 60}
+    return {
+        label: make_chore(
+            person, household_id, name=label, start_date=(today + days(offset)).isoformat()
+        )["id"]
+        for label, offset in offsets.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ("overdue", ["overdue"]),
+        ("today", ["overdue", "today"]),
+        ("tomorrow", ["overdue", "today", "tomorrow"]),
+        ("week", ["overdue", "today", "tomorrow", "week"]),
+        ("month", ["overdue", "today", "tomorrow", "week", "month"]),
+    ],
+)
+def test_due_windows_include_everything_due_by_their_end(
+    home: Home, window: str, expected: list[str]
+) -> None:
+    household_id, people = home
+    ids = seed_due_chores(people["admin"], household_id)
+    items = people["viewer"].ok("GET", f"{base(household_id)}/due?window={window}")
+    assert [item["chore"]["id"] for item in items] == [ids[label] for label in expected]
+    overdue = {item["chore"]["name"]: item["days_overdue"] for item in items}
+    assert overdue["overdue"] == 3
+    assert all(v == 0 for name, v in overdue.items() if name != "overdue")
+    assert items[0]["due_date"] == (tokyo_today() - days(3)).isoformat()
+
+
+def test_due_mine_versus_everyone(home: Home) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    mine = make_chore(admin, household_id, assignment={"mode": "fixed", "members": [member.id]})
+    make_chore(admin, household_id, name="unassigned")
+    everyone = member.ok("GET", f"{base(household_id)}/due?window=today")
+    assert len(everyone) == 2
+    only_mine = member.ok("GET", f"{base(household_id)}/due?window=today&assignee=me")
+    assert [item["chore"]["id"] for item in only_mine] == [mine["id"]]
+    assert only_mine[0]["chore"]["assignee"]["display_name"] == "member"
+    by_id = admin.ok("GET", f"{base(household_id)}/due?window=today&assignee={member.id}")
+    assert [item["chore"]["id"] for item in by_id] == [mine["id"]]
+
+
+@pytest.mark.parametrize("query", ["window=year", "assignee=you", "assignee=0", "assignee=-1"])
+def test_bad_due_queries_are_422(home: Home, query: str) -> None:
+    household_id, people = home
+    assert people["admin"].get(f"{base(household_id)}/due?{query}").status_code == 422
+
+
+def test_due_list_uses_a_constant_number_of_statements(home: Home, engine: Engine) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    rotation = {"mode": "round_robin", "members": [admin.id, member.id]}
+
+    def measure() -> int:
+        with count_statements(engine) as statements:
+            admin.ok("GET", f"{base(household_id)}/due?window=month")
+        return len(statements)
+
+    make_chore(admin, household_id, assignment=rotation)
+    small = measure()
+    for i in range(25):
+        chore = make_chore(admin, household_id, name=f"c{i}", assignment=rotation)
+        admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/skip", 201)
+    assert len(admin.ok("GET", f"{base(household_id)}/due?window=month")) == 26
+    assert measure() == small
+    assert 3 <= small <= 5, small
+
+
+def test_calendar_projects_occurrences_and_rotation(home: Home) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    today = tokyo_today()
+    chore = make_chore(
+        admin,
+        household_id,
+        start_date=today.isoformat(),
+        recurrence={"kind": "interval", "every": 2, "unit": "day", "anchor": "schedule"},
+        assignment={"mode": "round_robin", "members": [admin.id, member.id]},
+    )
+    items = member.ok(
+        "GET",
+        f"{base(household_id)}/calendar?from={today.isoformat()}&to={(today + days(6)).isoformat()}",
+    )
+    assert [item["date"] for item in items] == [(today + days(n)).isoformat() for n in (0, 2, 4, 6)]
+    assert [item["assignee"]["user_id"] for item in items] == [admin.id, member.id] * 2
+    assert {item["chore_id"] for item in items} == {chore["id"]}
+    too_long = member.get(
+        f"{base(household_id)}/calendar?from={today.isoformat()}&to={(today + days(400)).isoformat()}"
+    )
+    assert too_long.status_code == 422
+    backwards = member.get(
+        f"{base(household_id)}/calendar?from={today.isoformat()}&to={(today - days(1)).isoformat()}"
+    )
+    assert backwards.status_code == 422
+
+
+def test_history_edit_and_delete_recompute_the_due_date(home: Home) -> None:
+    household_id, people = home
+    admin, member, viewer = people["admin"], people["member"], people["viewer"]
+    today = tokyo_today()
+    chore = make_chore(admin, household_id, start_date=(today - days(10)).isoformat())
+    first = admin.ok(
+        "POST",
+        f"{base(household_id)}/chores/{chore['id']}/complete",
+        201,
+        json={"done_at": noon(today - days(8))},
+    )
+    latest = admin.ok(
+        "POST",
+        f"{base(household_id)}/chores/{chore['id']}/complete",
+        201,
+        json={"done_at": noon(today - days(4))},
+    )
+    history = viewer.ok("GET", f"{base(household_id)}/completions")
+    assert [entry["id"] for entry in history] == [latest["id"], first["id"]]
+    edited = admin.ok(
+        "PATCH",
+        f"{base(household_id)}/completions/{latest['id']}",
+        json={"done_by": member.id, "done_at": noon(today - days(2))},
+    )
+    assert edited["done_by"]["user_id"] == member.id
+    assert admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"] == (
+        today + days(1)
+    ).isoformat()
+    # Editing an older entry is history only.
+    admin.ok(
+        "PATCH",
+        f"{base(household_id)}/completions/{first['id']}",
+        json={"done_at": noon(today - days(9))},
+    )
+    assert admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"] == (
+        today + days(1)
+    ).isoformat()
+    bad = admin.patch(f"{base(household_id)}/completions/{first['id']}", json={"done_by": 999999})
+    assert bad.status_code == 422
+    admin.ok("DELETE", f"{base(household_id)}/completions/{latest['id']}", 204)
+    assert admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"] == latest[
+        "due_date"
+    ]
+    by_member = viewer.ok("GET", f"{base(household_id)}/completions?member={member.id}")
+    assert by_member == []
+    assert viewer.delete(f"{base(household_id)}/completions/{first['id']}").status_code == 403
+
+
+def test_history_range_is_in_the_households_days(home: Home) -> None:
+    household_id, people = home
+    admin = people["admin"]
+    today = tokyo_today()
+    chore = make_chore(admin, household_id)
+    admin.ok(
+        "POST",
+        f"{base(household_id)}/chores/{chore['id']}/complete",
+        201,
+        json={"done_at": noon(today - days(40))},
+    )
+    assert admin.ok("GET", f"{base(household_id)}/completions") == []
+    day = (today - days(40)).isoformat()
+    found = admin.ok("GET", f"{base(household_id)}/completions?from={day}&to={day}")
+    assert len(found) == 1
+    bad = admin.get(f"{base(household_id)}/completions?from={today.isoformat()}&to={day}")
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "bad_range"
+
+
+def test_stats_per_member_and_category(home: Home) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    dishes = make_chore(admin, household_id, points=3, estimated_minutes=10)
+    tub = make_chore(admin, household_id, name="Tub", category="Bath", points=5)
+    for body in ({}, {"done_by": member.id}):
+        admin.ok("POST", f"{base(household_id)}/chores/{dishes['id']}/complete", 201, json=body)
+    member.ok("POST", f"{base(household_id)}/chores/{tub['id']}/complete", 201)
+    member.ok("POST", f"{base(household_id)}/chores/{tub['id']}/skip", 201)
+    stats = people["viewer"].ok("GET", f"{base(household_id)}/stats")
+    by_name = {m["display_name"]: m for m in stats["members"]}
+    assert set(by_name) == {"admin", "member", "viewer"}
+    assert {k: by_name["admin"][k] for k in ("completions", "skips", "minutes", "points")} == {
+        "completions": 1,
+        "skips": 0,
+        "minutes": 10,
+        "points": 3,
+    }
+    assert {k: by_name["member"][k] for k in ("completions", "skips", "minutes", "points")} == {
+        "completions": 2,
+        "skips": 1,
+        "minutes": 25,
+        "points": 8,
+    }
+    assert by_name["viewer"]["completions"] == 0
+    assert stats["categories"] == [
+        {"category": "Bath", "completions": 1, "minutes": 15, "points": 5},
+        {"category": "Kitchen", "completions": 2, "minutes": 20, "points": 6},
+    ]
+    assert stats["to_date"] == tokyo_today().isoformat()
+    assert stats["from_date"] == (tokyo_today() - days(6)).isoformat()
+
+
+def test_ical_feed_serves_my_upcoming_chores_until_revoked(app: FastAPI, home: Home) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    make_chore(
+        admin,
+        household_id,
+        name="風呂掃除",
+        recurrence={"kind": "interval", "every": 7, "unit": "day", "anchor": "schedule"},
+        assignment={"mode": "fixed", "members": [member.id]},
+    )
+    make_chore(admin, household_id, name="Not mine", assignment={"mode": "fixed", "members": [admin.id]})
+    feed = member.ok("POST", f"{base(household_id)}/calendar-feed", 201)
+    anonymous = new_client(app)
+    response = anonymous.get(feed["url"])
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(response.content)
+    events = calendar.walk("VEVENT")
+    assert {str(e["SUMMARY"]) for e in events} == {"風呂掃除"}
+    assert [e.decoded("DTSTART") for e in events] == [tokyo_today() + days(7 * n) for n in range(9)]
+    rotated = member.ok("POST", f"{base(household_id)}/calendar-feed", 201)
+    assert anonymous.get(feed["url"]).status_code == 404
+    member.ok("DELETE", f"{base(household_id)}/calendar-feed", 204)
+    assert anonymous.get(rotated["url"]).status_code == 404
+
+
+def test_csv_import_of_the_original_format_and_round_trip(home: Home, engine: Engine) -> None:
+    household_id, people = home
+    admin = people["admin"]
+    original = "category,task_name,frequency\r\nキッチン,食器洗い,1\r\n風呂,浴槽掃除,3\r\n"
+    result = admin.ok(
+        "POST",
+        f"{base(household_id)}/chores/import",
+        201,
+        files={"file": ("chores.csv", original.encode("cp932"), "text/csv")},
+    )
+    assert result == {"created": 2, "format": "original"}
+    chores = admin.ok("GET", f"{base(household_id)}/chores")
+    assert [(c["category"], c["name"], c["recurrence"]["every"]) for c in chores] == [
+        ("キッチン", "食器洗い", 1),
+        ("風呂", "浴槽掃除", 3),
+    ]
+    assert all(c["next_due"] == tokyo_today().isoformat() for c in chores)
+    assert all(c["recurrence"]["anchor"] == "completion" for c in chores)
+
+    exported = admin.client.get(f"{base(household_id)}/chores/export.csv")
+    assert exported.headers["content-disposition"] == 'attachment; filename="chores.csv"'
+    other = admin.ok("POST", "/api/households", 201, json={"name": "Copy"})
+    again = admin.ok(
+        "POST",
+        f"/api/households/{other['id']}/chores/import",
+        201,
+        files={"file": ("export.csv", exported.content, "text/csv")},
+    )
+    assert again == {"created": 2, "format": "export"}
+    copied = admin.ok("GET", f"/api/households/{other['id']}/chores")
+    strip = ("id", "created_at")
+    assert [{k: v for k, v in c.items() if k not in strip} for c in copied] == [
+        {k: v for k, v in c.items() if k not in strip} for c in chores
+    ]
+
+
+def test_csv_import_reports_every_bad_row_and_writes_nothing(home: Home, engine: Engine) -> None:
+    household_id, people = home
+    before = engine.connect().exec_driver_sql("SELECT count(*) FROM chores").scalar()
+    text = "category,task_name,frequency\nキッチン,食器洗い,1\n風呂,,3\nトイレ,掃除,zero\n庭,草取り,0\n"
+    response = people["admin"].post(
+        f"{base(household_id)}/chores/import",
+        files={"file": ("chores.csv", text.encode(), "text/csv")},
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "import_invalid"
+    assert [row["row"] for row in body["rows"]] == [3, 4, 5]
+    assert any("name" in error for error in body["rows"][0]["errors"])
+    assert any("every" in error for error in body["rows"][1]["errors"])
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM chores").scalar() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"name;category\nx;y\n", "bad_header"),
+        (b"category,task_name,frequency\n", "import_empty"),
+        (b"\xff\xfe\x00\x00garbage\x81", "bad_encoding"),
+    ],
+)
+def test_unreadable_imports_are_422(home: Home, content: bytes, code: str) -> None:
+    household_id, people = home
+    response = people["admin"].post(
+        f"{base(household_id)}/chores/import", files={"file": ("x.csv", content, "text/csv")}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == code
+
+
+def test_history_export_lists_entries(home: Home) -> None:
+    household_id, people = home
+    admin = people["admin"]
+    chore = make_chore(admin, household_id)
+    admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201)
+    response = admin.client.get(f"{base(household_id)}/completions/export.csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["chore"], r["kind"], r["done_by"], r["points"]) for r in rows] == [
+        ("Dishes", "done", "admin", "2")
+    ]
