@@ -182,9 +182,10 @@ def test_completing_on_behalf_of_another_member_and_backdating(home: Home) -> No
     assert entry["done_by"]["user_id"] == member.id
     assert entry["recorded_by"]["user_id"] == admin.id
     assert entry["due_date"] == (tokyo_today() - days(5)).isoformat()
-    assert admin.ok("GET", url(household_id, f"/{chore['id']}"))["next_due"] == (
-        tokyo_today() + days(1)
-    ).isoformat()
+    assert (
+        admin.ok("GET", url(household_id, f"/{chore['id']}"))["next_due"]
+        == (tokyo_today() + days(1)).isoformat()
+    )
 
 
 @pytest.mark.parametrize(

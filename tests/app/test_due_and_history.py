@@ -143,24 +143,27 @@ def test_history_edit_and_delete_recompute_the_due_date(home: Home) -> None:
         json={"done_by": member.id, "done_at": noon(today - days(2))},
     )
     assert edited["done_by"]["user_id"] == member.id
-    assert admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"] == (
-        today + days(1)
-    ).isoformat()
+    assert (
+        admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"]
+        == (today + days(1)).isoformat()
+    )
     # Editing an older entry is history only.
     admin.ok(
         "PATCH",
         f"{base(household_id)}/completions/{first['id']}",
         json={"done_at": noon(today - days(9))},
     )
-    assert admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"] == (
-        today + days(1)
-    ).isoformat()
+    assert (
+        admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"]
+        == (today + days(1)).isoformat()
+    )
     bad = admin.patch(f"{base(household_id)}/completions/{first['id']}", json={"done_by": 999999})
     assert bad.status_code == 422
     admin.ok("DELETE", f"{base(household_id)}/completions/{latest['id']}", 204)
-    assert admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"] == latest[
-        "due_date"
-    ]
+    assert (
+        admin.ok("GET", f"{base(household_id)}/chores/{chore['id']}")["next_due"]
+        == latest["due_date"]
+    )
     by_member = viewer.ok("GET", f"{base(household_id)}/completions?member={member.id}")
     assert by_member == []
     assert viewer.delete(f"{base(household_id)}/completions/{first['id']}").status_code == 403
@@ -229,7 +232,9 @@ def test_ical_feed_serves_my_upcoming_chores_until_revoked(app: FastAPI, home: H
         recurrence={"kind": "interval", "every": 7, "unit": "day", "anchor": "schedule"},
         assignment={"mode": "fixed", "members": [member.id]},
     )
-    make_chore(admin, household_id, name="Not mine", assignment={"mode": "fixed", "members": [admin.id]})
+    make_chore(
+        admin, household_id, name="Not mine", assignment={"mode": "fixed", "members": [admin.id]}
+    )
     feed = member.ok("POST", f"{base(household_id)}/calendar-feed", 201)
     anonymous = new_client(app)
     response = anonymous.get(feed["url"])

@@ -18,7 +18,18 @@ from app.domain.recurrence import Rule, first_due, next_due
 from app.domain.rotation import next_assignee
 from app.models import Chore, ChoreMember, Completion, Household, Membership, Role, User
 
-CATEGORIES = ("キッチン", "風呂", "トイレ", "リビング", "洗濯", "寝室", "玄関", "庭", "ゴミ", "買い物")
+CATEGORIES = (
+    "キッチン",
+    "風呂",
+    "トイレ",
+    "リビング",
+    "洗濯",
+    "寝室",
+    "玄関",
+    "庭",
+    "ゴミ",
+    "買い物",
+)
 TASKS = ("掃除", "片付け", "拭き掃除", "洗う", "補充", "点検", "整理", "ゴミ出し", "水やり", "換気")
 # (rule, weight): the original app's "every N days" chores dominate, as in the real data.
 RULES: tuple[tuple[Rule, int], ...] = (
