@@ -1,16 +1,42 @@
-"""One error shape for the whole API: {"detail": <message>, "code": <stable machine code>}."""
+"""One error shape for the whole API: {"detail": <message>, "code": <stable code>, ...}.
 
-from collections.abc import Mapping
+Validation errors, unknown routes and the app's own errors all use it, so clients (and the
+OpenAPI schema, which documents it for every 4XX) need to know only one.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RowErrors(BaseModel):
+    row: int
+    errors: list[str]
 
 
 class ErrorBody(BaseModel):
     detail: str
     code: str
+    errors: list[FieldError] | None = None  # code "validation_error": one entry per field
+    rows: list[RowErrors] | None = None  # code "import_invalid": the rows that failed
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "The request cannot be served as sent"},
+    503: {"model": ErrorBody, "description": "The database is unavailable"},
+}
 
 
 class AppError(Exception):
@@ -57,10 +83,41 @@ def error_response(
     )
 
 
+def _field(loc: Sequence[Any]) -> list[str | int]:
+    # "body"/"query"/"path" say where, not what: the field name is what a person needs.
+    parts = [p if isinstance(p, int) else str(p) for p in loc]
+    return parts[1:] if len(parts) > 1 and parts[0] in {"body", "query", "path"} else parts
+
+
+def _validation(exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"loc": _field(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type"))}
+        for e in exc.errors()
+    ]
+    summary = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in errors
+    )
+    return error_response(
+        422, "validation_error", f"Invalid input: {summary}", extra={"errors": errors}
+    )
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         return error_response(exc.status_code, exc.code, exc.detail, exc.headers, exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation(exc)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:

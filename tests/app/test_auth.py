@@ -83,8 +83,11 @@ def test_bad_registrations_get_422_naming_the_field_and_write_nothing(
     before = row_counts(engine)
     response = new_client(app).post("/api/auth/register", json=payload)
     assert response.status_code == 422
-    errors = response.json()["detail"]
-    assert any(error["loc"][-1] == field and error["msg"] for error in errors), errors
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["detail"].startswith("Invalid input: ")
+    assert field in body["detail"]
+    assert any(error["loc"][-1] == field and error["msg"] for error in body["errors"]), body
     assert row_counts(engine) == before
 
 

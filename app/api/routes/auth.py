@@ -12,11 +12,12 @@ from app.api.deps import (
     client_address,
 )
 from app.core.config import Settings
+from app.core.errors import ERROR_RESPONSES
 from app.models import User
 from app.schemas.accounts import LoginIn, PasswordChangeIn, ProfileUpdateIn, RegisterIn, UserOut
 from app.services import accounts
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 def _set_session_cookie(response: Response, settings: Settings, token: str) -> None:

@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from app.api.deps import DbDep, SettingsDep, Writer
+from app.core.errors import ERROR_RESPONSES
 from app.schemas.completions import FeedOut
 from app.services import calendar_feeds
 
-router = APIRouter(prefix="/api", tags=["calendar"])
+router = APIRouter(prefix="/api", tags=["calendar"], responses=ERROR_RESPONSES)
 
 
 @router.post("/households/{household_id}/calendar-feed", status_code=status.HTTP_201_CREATED)

@@ -3,12 +3,15 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from app.api.deps import DbDep, Reader, Writer
+from app.core.errors import ERROR_RESPONSES
 from app.schemas.chores import ChoreCreateIn, ChoreOut, ChoreUpdateIn
 from app.schemas.completions import CompleteIn, CompletionOut
 from app.services import chores, completions
 from app.services.access import Member
 
-router = APIRouter(prefix="/api/households/{household_id}/chores", tags=["chores"])
+router = APIRouter(
+    prefix="/api/households/{household_id}/chores", tags=["chores"], responses=ERROR_RESPONSES
+)
 
 ChoreId = Annotated[int, Path(ge=1)]
 

@@ -4,10 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.deps import DbDep, Reader, Writer
+from app.core.errors import ERROR_RESPONSES
 from app.schemas.completions import CompletionOut, CompletionUpdateIn, StatsOut
 from app.services import completions
 
-router = APIRouter(prefix="/api/households/{household_id}", tags=["completions"])
+router = APIRouter(
+    prefix="/api/households/{household_id}", tags=["completions"], responses=ERROR_RESPONSES
+)
 
 CompletionId = Annotated[int, Path(ge=1)]
 From = Annotated[date | None, Query(alias="from")]

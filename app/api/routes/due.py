@@ -4,10 +4,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import DbDep, Reader
+from app.core.errors import ERROR_RESPONSES
 from app.schemas.chores import CalendarItem, DueItem, DueWindow
 from app.services import chores
 
-router = APIRouter(prefix="/api/households/{household_id}", tags=["due"])
+router = APIRouter(prefix="/api/households/{household_id}", tags=["due"], responses=ERROR_RESPONSES)
 
 
 @router.get("/due")

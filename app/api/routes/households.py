@@ -1,11 +1,12 @@
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import Admin, CurrentUser, DbDep, Reader, SettingsDep
+from app.core.errors import ERROR_RESPONSES
 from app.models import Role
 from app.schemas.households import HouseholdCreateIn, HouseholdOut, HouseholdUpdateIn
 from app.services import households
 
-router = APIRouter(prefix="/api/households", tags=["households"])
+router = APIRouter(prefix="/api/households", tags=["households"], responses=ERROR_RESPONSES)
 
 
 @router.get("")

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from app.api.deps import Admin, CurrentUser, DbDep, SettingsDep
+from app.core.errors import ERROR_RESPONSES
 from app.models import Role
 from app.schemas.households import (
     HouseholdOut,
@@ -13,7 +14,7 @@ from app.schemas.households import (
 )
 from app.services import households
 
-router = APIRouter(prefix="/api", tags=["invites"])
+router = APIRouter(prefix="/api", tags=["invites"], responses=ERROR_RESPONSES)
 
 Code = Annotated[str, Path(min_length=4, max_length=32)]
 

@@ -3,11 +3,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from app.api.deps import Admin, DbDep, Reader
+from app.core.errors import ERROR_RESPONSES
 from app.models import Membership, Role, User
 from app.schemas.households import MemberOut, MemberUpdateIn
 from app.services import households
 
-router = APIRouter(prefix="/api/households/{household_id}/members", tags=["members"])
+router = APIRouter(
+    prefix="/api/households/{household_id}/members", tags=["members"], responses=ERROR_RESPONSES
+)
 
 UserId = Annotated[int, Path(ge=1)]
 

@@ -4,10 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from app.api.deps import DbDep, Reader, Writer
+from app.core.errors import ERROR_RESPONSES
 from app.schemas.completions import ImportResult
 from app.services import chore_csv, completions
 
-router = APIRouter(prefix="/api/households/{household_id}", tags=["import-export"])
+router = APIRouter(
+    prefix="/api/households/{household_id}", tags=["import-export"], responses=ERROR_RESPONSES
+)
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
