@@ -1,0 +1,80 @@
+import { lazy, Suspense } from "react";
+import { useTranslation } from "react-i18next";
+import { Navigate, Outlet, Route, Routes, useLocation } from "react-router";
+import { ApiError } from "./api/client";
+import { useHouseholds, useMe } from "./api/queries";
+import { Spinner } from "./components/Feedback";
+import { Layout } from "./components/Layout";
+import { LoginPage } from "./features/auth/LoginPage";
+import { SignupPage } from "./features/auth/SignupPage";
+import { HouseholdRoute } from "./features/household/HouseholdRoute";
+import { HouseholdsPage } from "./features/household/HouseholdsPage";
+import { TodayPage } from "./features/today/TodayPage";
+
+// Secondary screens are loaded on demand to keep the first download small.
+const AccountPage = lazy(() => import("./features/auth/AccountPage"));
+const AcceptInvitePage = lazy(() => import("./features/household/AcceptInvitePage"));
+const SettingsPage = lazy(() => import("./features/household/SettingsPage"));
+const ChoresPage = lazy(() => import("./features/chores/ChoresPage"));
+const ChoreEditPage = lazy(() => import("./features/chores/ChoreEditPage"));
+const CalendarPage = lazy(() => import("./features/history/CalendarPage"));
+const HistoryPage = lazy(() => import("./features/history/HistoryPage"));
+const StatsPage = lazy(() => import("./features/stats/StatsPage"));
+
+/** Signed-in area: without a session, go to the login page and come back afterwards. */
+function RequireUser() {
+  const me = useMe();
+  const location = useLocation();
+  if (me.isPending) return <Spinner />;
+  if (me.error instanceof ApiError && me.error.status === 401) {
+    const next = encodeURIComponent(location.pathname + location.search);
+    return <Navigate to={`/login?next=${next}`} replace />;
+  }
+  return (
+    <Layout>
+      <Suspense fallback={<Spinner />}>
+        <Outlet />
+      </Suspense>
+    </Layout>
+  );
+}
+
+/** "/": the first household's today screen, or the household list when there is none. */
+function Home() {
+  const households = useHouseholds();
+  if (households.isPending) return <Spinner />;
+  const first = households.data?.[0];
+  return <Navigate to={first ? `/h/${first.id}/today` : "/households"} replace />;
+}
+
+function NotFound() {
+  const { t } = useTranslation();
+  return <p className="empty">{t("common.notFound")}</p>;
+}
+
+export default function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/signup" element={<SignupPage />} />
+      <Route element={<RequireUser />}>
+        <Route index element={<Home />} />
+        <Route path="households" element={<HouseholdsPage />} />
+        <Route path="account" element={<AccountPage />} />
+        <Route path="invite/:code" element={<AcceptInvitePage />} />
+        <Route path="h/:householdId" element={<HouseholdRoute />}>
+          <Route index element={<Navigate to="today" replace />} />
+          <Route path="today" element={<TodayPage />} />
+          <Route path="chores" element={<ChoresPage />} />
+          <Route path="chores/new" element={<ChoreEditPage />} />
+          <Route path="chores/:choreId" element={<ChoreEditPage />} />
+          <Route path="calendar" element={<CalendarPage />} />
+          <Route path="history" element={<HistoryPage />} />
+          <Route path="stats" element={<StatsPage />} />
+          <Route path="settings" element={<SettingsPage />} />
+        </Route>
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}

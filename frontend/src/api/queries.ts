@@ -1,0 +1,363 @@
+// Query and mutation hooks over the generated client: the only place that knows the URLs.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import {
+  api,
+  call,
+  type CalendarItem,
+  type Chore,
+  type ChoreCreate,
+  type ChoreUpdate,
+  type Completion,
+  type DueItem,
+  type Household,
+  type Invite,
+  type InviteCreated,
+  type Language,
+  type Member,
+  type Role,
+  type Stats,
+  type User,
+} from "./client";
+
+export type DueWindow = "overdue" | "today" | "tomorrow" | "week" | "month";
+
+export const keys = {
+  me: ["me"] as const,
+  households: ["households"] as const,
+  household: (id: number) => ["household", id] as const,
+};
+
+export function useMe() {
+  return useQuery({
+    queryKey: keys.me,
+    queryFn: () => call<User>(api.GET("/api/auth/me")),
+    retry: false,
+    staleTime: 60_000,
+  });
+}
+
+export function useHouseholds(enabled = true) {
+  return useQuery({
+    queryKey: keys.households,
+    queryFn: () => call<Household[]>(api.GET("/api/households")),
+    enabled,
+    staleTime: 30_000,
+  });
+}
+
+const hh = (id: number) => ({ params: { path: { household_id: id } } });
+
+export function useMembers(id: number) {
+  return useQuery({
+    queryKey: [...keys.household(id), "members"],
+    queryFn: () =>
+      call<Member[]>(api.GET("/api/households/{household_id}/members", hh(id))),
+    staleTime: 30_000,
+  });
+}
+
+export function useDue(id: number, window: DueWindow, mine: boolean) {
+  return useQuery({
+    queryKey: [...keys.household(id), "due", window, mine],
+    queryFn: () =>
+      call<DueItem[]>(
+        api.GET("/api/households/{household_id}/due", {
+          params: {
+            path: { household_id: id },
+            query: { window, ...(mine ? { assignee: "me" } : {}) },
+          },
+        }),
+      ),
+  });
+}
+
+export function useChores(id: number, archived: boolean) {
+  return useQuery({
+    queryKey: [...keys.household(id), "chores", archived],
+    queryFn: () =>
+      call<Chore[]>(
+        api.GET("/api/households/{household_id}/chores", {
+          params: { path: { household_id: id }, query: { archived } },
+        }),
+      ),
+  });
+}
+
+export function useChore(id: number, choreId: number | null) {
+  return useQuery({
+    queryKey: [...keys.household(id), "chore", choreId],
+    queryFn: () =>
+      call<Chore>(
+        api.GET("/api/households/{household_id}/chores/{chore_id}", {
+          params: { path: { household_id: id, chore_id: choreId ?? 0 } },
+        }),
+      ),
+    enabled: choreId !== null,
+  });
+}
+
+export function useCalendar(id: number, from: string, to: string) {
+  return useQuery({
+    queryKey: [...keys.household(id), "calendar", from, to],
+    queryFn: () =>
+      call<CalendarItem[]>(
+        api.GET("/api/households/{household_id}/calendar", {
+          params: { path: { household_id: id }, query: { from, to } },
+        }),
+      ),
+  });
+}
+
+export function useHistory(id: number, from: string, to: string) {
+  return useQuery({
+    queryKey: [...keys.household(id), "history", from, to],
+    queryFn: () =>
+      call<Completion[]>(
+        api.GET("/api/households/{household_id}/completions", {
+          params: { path: { household_id: id }, query: { from, to } },
+        }),
+      ),
+  });
+}
+
+export function useStats(id: number, from: string, to: string) {
+  return useQuery({
+    queryKey: [...keys.household(id), "stats", from, to],
+    queryFn: () =>
+      call<Stats>(
+        api.GET("/api/households/{household_id}/stats", {
+          params: { path: { household_id: id }, query: { from, to } },
+        }),
+      ),
+  });
+}
+
+export function useInvites(id: number, enabled: boolean) {
+  return useQuery({
+    queryKey: [...keys.household(id), "invites"],
+    queryFn: () =>
+      call<Invite[]>(api.GET("/api/households/{household_id}/invites", hh(id))),
+    enabled,
+  });
+}
+
+/** A mutation that refreshes everything of the household (or everything) when it succeeds. */
+function useAction<TArgs, TResult>(
+  fn: (args: TArgs) => Promise<TResult>,
+  scope: readonly unknown[] | null,
+) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: fn,
+    // Not awaited: the caller's own callbacks run at once, before the list refetches and
+    // possibly unmounts the component that started the mutation.
+    onSuccess: () => {
+      void (scope ? client.invalidateQueries({ queryKey: scope }) : client.invalidateQueries());
+    },
+  });
+}
+
+export function useChoreActions(id: number) {
+  const scope = keys.household(id);
+  const path = (choreId: number) => ({ household_id: id, chore_id: choreId });
+  return {
+    complete: useAction(
+      (a: { choreId: number; doneBy?: number; doneAt?: string }) =>
+        call<Completion>(
+          api.POST("/api/households/{household_id}/chores/{chore_id}/complete", {
+            params: { path: path(a.choreId) },
+            body: { done_by: a.doneBy ?? null, done_at: a.doneAt ?? null },
+          }),
+        ),
+      scope,
+    ),
+    skip: useAction(
+      (a: { choreId: number; doneAt?: string }) =>
+        call<Completion>(
+          api.POST("/api/households/{household_id}/chores/{chore_id}/skip", {
+            params: { path: path(a.choreId) },
+            body: { done_at: a.doneAt ?? null },
+          }),
+        ),
+      scope,
+    ),
+    undo: useAction(
+      (choreId: number) =>
+        call<Chore>(
+          api.POST("/api/households/{household_id}/chores/{chore_id}/undo", {
+            params: { path: path(choreId) },
+          }),
+        ),
+      scope,
+    ),
+    create: useAction(
+      (body: ChoreCreate) =>
+        call<Chore>(api.POST("/api/households/{household_id}/chores", { ...hh(id), body })),
+      scope,
+    ),
+    update: useAction(
+      (a: { choreId: number; body: ChoreUpdate }) =>
+        call<Chore>(
+          api.PATCH("/api/households/{household_id}/chores/{chore_id}", {
+            params: { path: path(a.choreId) },
+            body: a.body,
+          }),
+        ),
+      scope,
+    ),
+    remove: useAction(
+      (choreId: number) =>
+        call<unknown>(
+          api.DELETE("/api/households/{household_id}/chores/{chore_id}", {
+            params: { path: path(choreId) },
+          }),
+        ),
+      scope,
+    ),
+    importCsv: useAction(
+      (file: File) =>
+        call<{ created: number; format: string }>(
+          api.POST("/api/households/{household_id}/chores/import", {
+            ...hh(id),
+            body: { file: file as unknown as string },
+            bodySerializer: (body) => {
+              const form = new FormData();
+              form.append("file", body.file as unknown as Blob);
+              return form;
+            },
+          }),
+        ),
+      scope,
+    ),
+  };
+}
+
+export function useCompletionActions(id: number) {
+  const scope = keys.household(id);
+  return {
+    update: useAction(
+      (a: { completionId: number; doneBy?: number; doneAt?: string }) =>
+        call<Completion>(
+          api.PATCH("/api/households/{household_id}/completions/{completion_id}", {
+            params: { path: { household_id: id, completion_id: a.completionId } },
+            body: { done_by: a.doneBy ?? null, done_at: a.doneAt ?? null },
+          }),
+        ),
+      scope,
+    ),
+    remove: useAction(
+      (completionId: number) =>
+        call<unknown>(
+          api.DELETE("/api/households/{household_id}/completions/{completion_id}", {
+            params: { path: { household_id: id, completion_id: completionId } },
+          }),
+        ),
+      scope,
+    ),
+  };
+}
+
+export function useHouseholdActions(id: number) {
+  const scope = keys.household(id);
+  const client = useQueryClient();
+  return {
+    update: useAction(
+      (body: { name?: string; time_zone?: string; language?: Language }) =>
+        call<Household>(api.PATCH("/api/households/{household_id}", { ...hh(id), body })),
+      null,
+    ),
+    remove: useAction(
+      () => call<unknown>(api.DELETE("/api/households/{household_id}", hh(id))),
+      null,
+    ),
+    invite: useAction(
+      (body: { role: Role; expires_in_hours?: number }) =>
+        call<InviteCreated>(
+          api.POST("/api/households/{household_id}/invites", { ...hh(id), body }),
+        ),
+      scope,
+    ),
+    revokeInvite: useAction(
+      (inviteId: number) =>
+        call<unknown>(
+          api.DELETE("/api/households/{household_id}/invites/{invite_id}", {
+            params: { path: { household_id: id, invite_id: inviteId } },
+          }),
+        ),
+      scope,
+    ),
+    changeRole: useAction(
+      (a: { userId: number; role: Role }) =>
+        call<Member>(
+          api.PATCH("/api/households/{household_id}/members/{user_id}", {
+            params: { path: { household_id: id, user_id: a.userId } },
+            body: { role: a.role },
+          }),
+        ),
+      scope,
+    ),
+    removeMember: useAction(
+      (userId: number) =>
+        call<unknown>(
+          api.DELETE("/api/households/{household_id}/members/{user_id}", {
+            params: { path: { household_id: id, user_id: userId } },
+          }),
+        ),
+      null,
+    ),
+    feed: useMutation({
+      mutationFn: () =>
+        call<{ url: string }>(
+          api.POST("/api/households/{household_id}/calendar-feed", hh(id)),
+        ),
+    }),
+    client,
+  };
+}
+
+export function useAccountActions() {
+  return {
+    register: useAction(
+      (body: { email: string; password: string; display_name: string; language?: Language }) =>
+        call<User>(api.POST("/api/auth/register", { body })),
+      null,
+    ),
+    login: useAction(
+      (body: { email: string; password: string }) =>
+        call<User>(api.POST("/api/auth/login", { body })),
+      null,
+    ),
+    logout: useAction(() => call<unknown>(api.POST("/api/auth/logout")), null),
+    updateMe: useAction(
+      (body: { display_name?: string; language?: Language | null }) =>
+        call<User>(api.PATCH("/api/auth/me", { body })),
+      null,
+    ),
+    changePassword: useAction(
+      (body: { current_password: string; new_password: string }) =>
+        call<unknown>(api.POST("/api/auth/password", { body })),
+      null,
+    ),
+    createHousehold: useAction(
+      (body: { name: string; time_zone?: string; language: Language }) =>
+        call<Household>(api.POST("/api/households", { body })),
+      null,
+    ),
+    accept: useAction(
+      (code: string) =>
+        call<Household>(api.POST("/api/invites/{code}/accept", { params: { path: { code } } })),
+      null,
+    ),
+  };
+}
+
+export function useInvitePreview(code: string) {
+  return useQuery({
+    queryKey: ["invite", code],
+    queryFn: () =>
+      call<{ household_name: string; role: Role; expires_at: string }>(
+        api.GET("/api/invites/{code}", { params: { path: { code } } }),
+      ),
+    retry: false,
+  });
+}

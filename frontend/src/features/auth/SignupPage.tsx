@@ -1,0 +1,83 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { useAccountActions } from "../../api/queries";
+import { ErrorText } from "../../components/Feedback";
+import type { Lang } from "../../i18n";
+import { AuthShell, nextPath } from "./AuthShell";
+
+export const MIN_PASSWORD = 10;
+
+export function SignupPage() {
+  const { t, i18n } = useTranslation();
+  const [search] = useSearchParams();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const { register } = useAccountActions();
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    register.mutate(
+      { email, password, display_name: name, language: i18n.language as Lang },
+      {
+        onSuccess: () => {
+          client.clear();
+          void navigate(nextPath(search), { replace: true });
+        },
+      },
+    );
+  }
+
+  return (
+    <AuthShell title={t("auth.signup")}>
+      <form onSubmit={submit} className="form">
+        <label>
+          {t("auth.displayName")}
+          <input
+            name="display_name"
+            autoComplete="nickname"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+        </label>
+        <label>
+          {t("auth.email")}
+          <input
+            type="email"
+            name="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        </label>
+        <label>
+          {t("auth.password")}
+          <input
+            type="password"
+            name="password"
+            autoComplete="new-password"
+            required
+            minLength={MIN_PASSWORD}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <small>{t("auth.passwordHint", { count: MIN_PASSWORD })}</small>
+        </label>
+        <ErrorText error={register.error} />
+        <button type="submit" className="primary" disabled={register.isPending}>
+          {t("auth.signup")}
+        </button>
+      </form>
+      <p>
+        {t("auth.haveAccount")} <Link to={`/login?${search.toString()}`}>{t("auth.login")}</Link>
+      </p>
+    </AuthShell>
+  );
+}

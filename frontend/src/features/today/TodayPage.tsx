@@ -1,0 +1,202 @@
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { DueItem, Member } from "../../api/client";
+import { errorMessage } from "../../api/errors";
+import { useChoreActions, useDue, useMembers, type DueWindow } from "../../api/queries";
+import { ErrorText, Spinner, useToast } from "../../components/Feedback";
+import { formatDay, inputToInstant, localNowInput, shiftDate, todayIn } from "../../lib/dates";
+import { useHousehold } from "../household/HouseholdRoute";
+
+export const WINDOWS: DueWindow[] = ["overdue", "today", "tomorrow", "week", "month"];
+
+type Section = "overdue" | "today" | "tomorrow" | "later";
+
+/** Which heading a due item goes under, relative to the household's today. */
+export function sectionOf(item: Pick<DueItem, "due_date" | "days_overdue">, today: string): Section {
+  if (item.days_overdue > 0 || item.due_date < today) return "overdue";
+  if (item.due_date === today) return "today";
+  if (item.due_date === shiftDate(today, 1)) return "tomorrow";
+  return "later";
+}
+
+export function TodayPage() {
+  const { t } = useTranslation();
+  const { household } = useHousehold();
+  const [window, setWindow] = useState<DueWindow>("today");
+  const [mine, setMine] = useState(false);
+  const due = useDue(household.id, window, mine);
+  const members = useMembers(household.id);
+  const today = todayIn(household.time_zone);
+  // Undo lives here, not in the row: the row disappears once its chore is done.
+  const { undo: undoAction } = useChoreActions(household.id);
+  const toast = useToast();
+  const undo = (choreId: number, name: string) =>
+    undoAction.mutate(choreId, {
+      onSuccess: () => toast.show(t("today.undone", { name })),
+      onError: (error) => toast.show(errorMessage(t, error)),
+    });
+
+  const sections = new Map<Section, DueItem[]>();
+  for (const item of due.data ?? []) {
+    const key = sectionOf(item, today);
+    sections.set(key, [...(sections.get(key) ?? []), item]);
+  }
+  const order: Section[] = ["overdue", "today", "tomorrow", "later"];
+
+  return (
+    <section className="page">
+      <h1>{t("today.title")}</h1>
+      <div className="segmented" role="group" aria-label={t("today.window")}>
+        {WINDOWS.map((w) => (
+          <button key={w} type="button" aria-pressed={window === w} onClick={() => setWindow(w)}>
+            {t(`today.windows.${w}`)}
+          </button>
+        ))}
+      </div>
+      <div className="segmented small" role="group" aria-label={t("today.whose")}>
+        <button type="button" aria-pressed={!mine} onClick={() => setMine(false)}>
+          {t("today.everyone")}
+        </button>
+        <button type="button" aria-pressed={mine} onClick={() => setMine(true)}>
+          {t("today.mine")}
+        </button>
+      </div>
+      <ErrorText error={due.error} />
+      {due.isPending && <Spinner />}
+      {due.data && due.data.length === 0 && <p className="empty">{t("today.nothingDue")}</p>}
+      {order.map((key) => {
+        const items = sections.get(key);
+        if (!items?.length) return null;
+        return (
+          <div key={key}>
+            <h2 className={`section ${key}`}>{t(`today.sections.${key}`)}</h2>
+            <ul className="list">
+              {items.map((item) => (
+                <DueRow key={item.chore.id} item={item} members={members.data ?? []} onUndo={undo} />
+              ))}
+            </ul>
+          </div>
+        );
+      })}
+    </section>
+  );
+}
+
+type RowProps = { item: DueItem; members: Member[]; onUndo: (choreId: number, name: string) => void };
+
+function DueRow({ item, members, onUndo }: RowProps) {
+  const { t, i18n } = useTranslation();
+  const { household, me, canWrite } = useHousehold();
+  const actions = useChoreActions(household.id);
+  const toast = useToast();
+  const [open, setOpen] = useState(false);
+  const [doneBy, setDoneBy] = useState<number>(me.id);
+  const [when, setWhen] = useState(() => localNowInput(household.time_zone));
+  const chore = item.chore;
+  const busy = actions.complete.isPending || actions.skip.isPending;
+
+  const undo = () => onUndo(chore.id, chore.name);
+
+  function done(options?: { doneBy?: number; doneAt?: string }) {
+    actions.complete.mutate(
+      { choreId: chore.id, ...options },
+      {
+        onSuccess: () => {
+          setOpen(false);
+          toast.show(t("today.doneToast", { name: chore.name }), { label: t("today.undo"), run: undo });
+        },
+      },
+    );
+  }
+
+  function skip() {
+    actions.skip.mutate(
+      { choreId: chore.id, doneAt: inputToInstant(when, household.time_zone) },
+      {
+        onSuccess: () => {
+          setOpen(false);
+          toast.show(t("today.skippedToast", { name: chore.name }), { label: t("today.undo"), run: undo });
+        },
+      },
+    );
+  }
+
+  return (
+    <li className="due">
+      <div className="row">
+        <div className="grow">
+          <strong>{chore.name}</strong>
+          <div className="meta">
+            {chore.category && <span className="badge">{chore.category}</span>}
+            <span>{formatDay(item.due_date, i18n.language)}</span>
+            {item.days_overdue > 0 && (
+              <span className="overdue-days">{t("today.daysOverdue", { count: item.days_overdue })}</span>
+            )}
+            <span>{chore.assignee ? chore.assignee.display_name : t("chores.unassigned")}</span>
+          </div>
+        </div>
+        {canWrite && (
+          <>
+            <button
+              type="button"
+              className="primary done"
+              disabled={busy}
+              onClick={() => done()}
+              aria-label={t("today.markDoneNamed", { name: chore.name })}
+            >
+              {t("today.done")}
+            </button>
+            <button
+              type="button"
+              className="icon"
+              aria-expanded={open}
+              aria-label={t("today.moreFor", { name: chore.name })}
+              onClick={() => setOpen(!open)}
+            >
+              ⋯
+            </button>
+          </>
+        )}
+      </div>
+      {open && canWrite && (
+        <div className="menu">
+          <label>
+            {t("today.doneBy")}
+            <select value={doneBy} onChange={(e) => setDoneBy(Number(e.target.value))}>
+              {members
+                .filter((m) => m.role !== "viewer")
+                .map((m) => (
+                  <option key={m.user_id} value={m.user_id}>
+                    {m.display_name}
+                  </option>
+                ))}
+            </select>
+          </label>
+          <label>
+            {t("today.doneAt")}
+            <input
+              type="datetime-local"
+              value={when}
+              max={localNowInput(household.time_zone)}
+              onChange={(e) => setWhen(e.target.value)}
+            />
+          </label>
+          <div className="buttons">
+            <button
+              type="button"
+              className="primary"
+              disabled={busy || !when}
+              onClick={() => done({ doneBy, doneAt: inputToInstant(when, household.time_zone) })}
+            >
+              {t("today.markDone")}
+            </button>
+            <button type="button" disabled={busy || !when} onClick={skip}>
+              {t("today.skip")}
+            </button>
+          </div>
+        </div>
+      )}
+      <ErrorText error={actions.complete.error ?? actions.skip.error} />
+    </li>
+  );
+}
