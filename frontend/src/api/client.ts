@@ -28,6 +28,8 @@ export class ApiError extends Error {
   readonly code: string;
   readonly detail: unknown;
   readonly rows: { row: number; errors: string[] }[];
+  /** Per-field problems of a 422 (`errors`, or FastAPI's plain `detail` list). */
+  readonly fields: { loc?: (string | number)[]; msg?: string }[];
 
   constructor(status: number, body: unknown) {
     const record = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
@@ -35,7 +37,7 @@ export class ApiError extends Error {
       typeof record.code === "string"
         ? record.code
         : status === 422
-          ? "validation"
+          ? "validation_error"
           : status >= 502 && status <= 504
             ? "unreachable"
             : "unknown";
@@ -44,6 +46,8 @@ export class ApiError extends Error {
     this.code = code;
     this.detail = record.detail;
     this.rows = Array.isArray(record.rows) ? (record.rows as ApiError["rows"]) : [];
+    const fields = Array.isArray(record.errors) ? record.errors : Array.isArray(record.detail) ? record.detail : [];
+    this.fields = fields as ApiError["fields"];
   }
 }
 
