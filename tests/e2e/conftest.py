@@ -1,0 +1,123 @@
+"""The whole app as a phone sees it: PostgreSQL, uvicorn, nginx with the project's own server
+template in front of the built frontend, and Debian's chromium driven by Playwright.
+
+`make test` builds the frontend (`make frontend`) and installs chromium and nginx
+(`make e2e-deps`) before pytest runs; these fixtures fail with that advice when they are missing.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.stack import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DIST,
+    NGINX,
+    REPO,
+    SCREENSHOTS,
+    Site,
+    free_port,
+    render_site,
+    stop,
+    wait_for,
+)
+from tests.support.databases import create_postgres_database, drop_postgres_database, migrate
+
+
+@pytest.fixture(scope="session")
+def built_frontend() -> Path:
+    if not (DIST / "index.html").is_file():
+        pytest.fail("frontend/dist is missing: run `make frontend` (make test does it)")
+    return DIST
+
+
+@pytest.fixture(scope="session")
+def site(built_frontend: Path, postgres_admin_url: str) -> Iterator[Site]:
+    for program, package in ((NGINX, "nginx"), (CHROMIUM, "chromium")):
+        if not program.exists():
+            pytest.fail(f"{program} is missing: run `make e2e-deps` or apt-get install {package}")
+    database_url = create_postgres_database(postgres_admin_url)
+    migrate(database_url)
+    workdir = Path(tempfile.mkdtemp(prefix="htm-e2e-"))
+    # nginx's workers drop root to "nobody": let them reach their temp and cache paths.
+    workdir.chmod(0o755)
+    (workdir / "cache").mkdir(mode=0o777)
+    (workdir / "cache").chmod(0o777)
+    backend_port, site_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "test",
+        "FRONTEND_DIST": str(workdir / "no-frontend"),  # nginx serves the build, not uvicorn
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "1024",
+    }
+    backend = subprocess.Popen(
+        [
+            str(REPO / ".venv" / "bin" / "uvicorn"),
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(backend_port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+    )
+    nginx: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(f"http://127.0.0.1:{backend_port}/health", backend)
+        config = render_site(workdir, site_port, f"127.0.0.1:{backend_port}", built_frontend)
+        nginx = subprocess.Popen(
+            [
+                str(NGINX),
+                "-p",
+                str(workdir),
+                "-e",
+                str(workdir / "error.log"),
+                "-c",
+                str(config),
+                "-g",
+                "daemon off;",
+            ],
+        )
+        wait_for(f"http://127.0.0.1:{site_port}/", nginx)
+        yield Site(
+            url=f"http://127.0.0.1:{site_port}", backend_url=f"http://127.0.0.1:{backend_port}"
+        )
+    finally:
+        if nginx is not None:
+            stop(nginx)
+        stop(backend)
+        errors = (workdir / "error.log").read_text() if (workdir / "error.log").exists() else ""
+        shutil.rmtree(workdir, ignore_errors=True)
+        drop_postgres_database(postgres_admin_url, database_url)
+        if "[emerg]" in errors or "[crit]" in errors:
+            pytest.fail(f"nginx reported errors:\n{errors}")
+
+
+@pytest.fixture(scope="session")
+def browser(site: Site) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,105 @@
+"""Pieces of the end-to-end stack: paths, the nginx template rendering, process helpers."""
+
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FRONTEND = REPO / "frontend"
+DIST = FRONTEND / "dist"
+TEMPLATE = FRONTEND / "nginx.conf"
+SCREENSHOTS = REPO / "var" / "screenshots"
+NGINX = Path("/usr/sbin/nginx")
+CHROMIUM = Path("/usr/bin/chromium")
+IMAGE_ROOT = "root /usr/share/nginx/html;"
+IMAGE_TEMP = "/var/cache/nginx/"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def render_template(template: str, values: dict[str, str]) -> str:
+    """envsubst restricted to the given names, as the nginx image does: only `${NAME}` of those
+    names is replaced, so nginx's own `$host`, `$uri`, ... survive."""
+    for name, value in values.items():
+        template = template.replace("${" + name + "}", value)
+    return template
+
+
+def render_site(directory: Path, port: int, backend: str, root: Path) -> Path:
+    """The server template rendered for this machine, inside a minimal main configuration."""
+    server = render_template(
+        TEMPLATE.read_text(), {"NGINX_PORT": str(port), "BACKEND_ADDRESS": backend}
+    )
+    assert IMAGE_ROOT in server
+    assert IMAGE_TEMP in server
+    server = server.replace(IMAGE_ROOT, f"root {root};").replace(IMAGE_TEMP, f"{directory}/cache/")
+    # Only IPv4 loopback here; the image also listens on [::].
+    server = server.replace(f"listen [::]:{port};", "")
+    server = server.replace(f"listen {port};", f"listen 127.0.0.1:{port};")
+    (directory / "conf.d").mkdir()
+    (directory / "conf.d" / "default.conf").write_text(server)
+    main = directory / "nginx.conf"
+    main.write_text(
+        f"""worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {directory}/access.log;
+    sendfile on;
+    include {directory}/conf.d/*.conf;
+}}
+"""
+    )
+    return main
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {seconds}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    backend_url: str
