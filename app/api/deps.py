@@ -10,6 +10,7 @@ from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.security import Passwords
 from app.models import Role, User
+from app.schemas.common import MAX_ID
 from app.services import access, sessions
 
 SESSION_COOKIE = "htm_session"
@@ -51,7 +52,7 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
     """The single authorization check of household-scoped routes."""
 
     def dependency(
-        db: DbDep, user: CurrentUser, household_id: Annotated[int, Path(ge=1)]
+        db: DbDep, user: CurrentUser, household_id: Annotated[int, Path(ge=1, le=MAX_ID)]
     ) -> access.Member:
         return access.member_of(db, user, household_id, minimum)
 

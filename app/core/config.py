@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "staging", "production"] = "development"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     secret_key: SecretStr | None = None
     default_time_zone: str = "Asia/Tokyo"
@@ -54,17 +54,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> "Settings":
-        if self.environment == "production":
+        if self.is_production:
             key = self.secret_key.get_secret_value() if self.secret_key else ""
             if len(key) < 32:
                 raise ValueError(
-                    "SECRET_KEY must be set to at least 32 characters when ENVIRONMENT=production"
+                    "SECRET_KEY must be set to at least 32 characters when "
+                    f"ENVIRONMENT={self.environment}"
                 )
         return self
 
     @property
     def is_production(self) -> bool:
-        return self.environment == "production"
+        """Staging runs exactly like production (secure cookies, its own key)."""
+        return self.environment in ("staging", "production")
 
     @property
     def secret(self) -> bytes:

@@ -5,7 +5,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from app.domain.recurrence import Anchor, Kind, Rule, RuleError, Unit
 from app.domain.rotation import Assignment
-from app.schemas.common import Instant, Model, Name
+from app.schemas.common import Id, Instant, Model, Name
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 Notes = Annotated[str, StringConstraints(max_length=2000)]
@@ -42,7 +42,7 @@ class RecurrenceIn(Model):
 
 class AssignmentIn(Model):
     mode: Assignment = "none"
-    members: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list, max_length=50)
+    members: list[Id] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

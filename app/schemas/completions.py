@@ -1,18 +1,18 @@
 from datetime import date
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from app.schemas.chores import PersonRef
-from app.schemas.common import Instant, Model
+from app.schemas.common import Id, Instant, Model
 
 
 class CompleteIn(Model):
-    done_by: int | None = Field(default=None, ge=1)
+    done_by: Id | None = None
     done_at: AwareDatetime | None = None
 
 
 class CompletionUpdateIn(Model):
-    done_by: int | None = Field(default=None, ge=1)
+    done_by: Id | None = None
     done_at: AwareDatetime | None = None
 
 

@@ -89,6 +89,8 @@ def test_inconsistent_recurrences_are_422_and_write_nothing(
         ({"mode": "round_robin", "members": []}, 422),
         ({"mode": "none", "members": [1]}, 422),
         ({"mode": "round_robin", "members": [999999]}, 422),
+        # Found by fuzzing: ids beyond PostgreSQL's integer reached the driver (500).
+        ({"mode": "fixed", "members": [2**31]}, 422),
     ],
 )
 def test_bad_assignments_are_refused(

@@ -329,3 +329,12 @@ def test_history_export_lists_entries(home: Home) -> None:
     assert [(r["chore"], r["kind"], r["done_by"], r["points"]) for r in rows] == [
         ("Dishes", "done", "admin", "2")
     ]
+
+
+def test_ids_beyond_postgres_integers_are_refused_not_500(home: Home) -> None:
+    household_id, people = home
+    admin = people["admin"]
+    assert admin.ok("GET", f"{base(household_id)}/due?assignee=9999999999") == []
+    assert admin.get(f"/api/households/{2**31}").status_code == 422
+    assert admin.get(f"{base(household_id)}/chores/{2**31}").status_code == 422
+    assert admin.get(f"{base(household_id)}/completions?member={2**31}").status_code == 422

@@ -100,3 +100,11 @@ def test_unknown_default_time_zone_is_rejected(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DEFAULT_TIME_ZONE", "Tokyo")
     with pytest.raises(ValueError, match="unknown IANA time zone"):
         Settings()
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_deployed_environments_need_a_key_and_secure_cookies(environment: str) -> None:
+    with pytest.raises(ValueError, match=f"ENVIRONMENT={environment}"):
+        Settings(environment=environment)  # type: ignore[arg-type]
+    settings = Settings(environment=environment, secret_key="k" * 32)  # type: ignore[arg-type]
+    assert settings.is_production

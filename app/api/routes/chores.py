@@ -5,6 +5,7 @@ from fastapi import APIRouter, Body, Path, Query, Response, status
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
 from app.schemas.chores import ChoreCreateIn, ChoreOut, ChoreUpdateIn
+from app.schemas.common import MAX_ID
 from app.schemas.completions import CompleteIn, CompletionOut
 from app.services import chores, completions
 from app.services.access import Member
@@ -13,7 +14,7 @@ router = APIRouter(
     prefix="/api/households/{household_id}/chores", tags=["chores"], responses=ERROR_RESPONSES
 )
 
-ChoreId = Annotated[int, Path(ge=1)]
+ChoreId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _chore(db: DbDep, member: Member, chore_id: int) -> ChoreOut:
@@ -25,7 +26,7 @@ def list_chores(
     member: Reader,
     db: DbDep,
     category: Annotated[str | None, Query(max_length=50)] = None,
-    assignee: Annotated[int | None, Query(ge=1)] = None,
+    assignee: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     archived: bool | None = False,
 ) -> list[ChoreOut]:
     rows = chores.list_chores(db, member, category=category, assignee=assignee, archived=archived)

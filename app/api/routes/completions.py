@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
+from app.schemas.common import MAX_ID
 from app.schemas.completions import CompletionOut, CompletionUpdateIn, StatsOut
 from app.services import completions
 
@@ -12,7 +13,7 @@ router = APIRouter(
     prefix="/api/households/{household_id}", tags=["completions"], responses=ERROR_RESPONSES
 )
 
-CompletionId = Annotated[int, Path(ge=1)]
+CompletionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
 
@@ -23,7 +24,7 @@ def list_completions(
     db: DbDep,
     start: From = None,
     end: To = None,
-    done_by: Annotated[int | None, Query(alias="member", ge=1)] = None,
+    done_by: Annotated[int | None, Query(alias="member", ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> list[CompletionOut]:
     """History of a date range (household-local days; default the last 30)."""

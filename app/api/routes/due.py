@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import DbDep, Reader
 from app.core.errors import ERROR_RESPONSES
 from app.schemas.chores import CalendarItem, DueItem, DueWindow
+from app.schemas.common import MAX_ID
 from app.services import chores
 
 router = APIRouter(prefix="/api/households/{household_id}", tags=["due"], responses=ERROR_RESPONSES)
@@ -20,6 +21,8 @@ def due(
 ) -> list[DueItem]:
     """Chores due by the end of the window (overdue ones included), mine or anyone's."""
     who = None if assignee is None else member.user.id if assignee == "me" else int(assignee)
+    if who is not None and who > MAX_ID:
+        return []  # no member has such an id
     return chores.due(db, member, window, who)
 
 

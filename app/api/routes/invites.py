@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Response, status
 from app.api.deps import Admin, CurrentUser, DbDep, SettingsDep
 from app.core.errors import ERROR_RESPONSES
 from app.models import Role
+from app.schemas.common import MAX_ID
 from app.schemas.households import (
     HouseholdOut,
     InviteCreatedOut,
@@ -35,7 +36,9 @@ def create_invite(
 @router.delete(
     "/households/{household_id}/invites/{invite_id}", status_code=status.HTTP_204_NO_CONTENT
 )
-def revoke_invite(invite_id: Annotated[int, Path(ge=1)], member: Admin, db: DbDep) -> Response:
+def revoke_invite(
+    invite_id: Annotated[int, Path(ge=1, le=MAX_ID)], member: Admin, db: DbDep
+) -> Response:
     households.revoke_invite(db, member, invite_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

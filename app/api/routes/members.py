@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Response, status
 from app.api.deps import Admin, DbDep, Reader
 from app.core.errors import ERROR_RESPONSES
 from app.models import Membership, Role, User
+from app.schemas.common import MAX_ID
 from app.schemas.households import MemberOut, MemberUpdateIn
 from app.services import households
 
@@ -12,7 +13,7 @@ router = APIRouter(
     prefix="/api/households/{household_id}/members", tags=["members"], responses=ERROR_RESPONSES
 )
 
-UserId = Annotated[int, Path(ge=1)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _out(membership: Membership, user: User) -> MemberOut:
