@@ -13,13 +13,15 @@ SYNCED := $(VENV)/.synced-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test lint
+.PHONY: help venv run test lint synth seal
 
 help:
 	@echo "make run    serve the app at http://$(HOST):$(PORT) on a SQLite file under var/"
 	@echo "make test   install what is needed and run the whole suite"
 	@echo "make lint   ruff, mypy and the other linters"
 	@echo "make api-client  regenerate frontend/src/api (OpenAPI schema and TypeScript types)"
+	@echo "make synth  cdk8s: write gitops/<environment>/ for every environment in cdk8s/environments/"
+	@echo "make seal   seal database-secret and backend-secret for CDK8S_ENV (default production), then synth"
 
 $(BOOTSTRAP)/bin/uv:
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -93,3 +95,16 @@ lint: venv
 	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/tsc --noEmit -p tsconfig.json
 	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/eslint --max-warnings 0 .
 	cd frontend && $(NODE_ENV_PATH) node scripts/budget.mjs
+	cd cdk8s && ../$(BIN)/mypy --strict --disable-error-code import-untyped main.py seal.py household
+
+# cdk8s (see cdk8s/README.md). Synth cleans and rewrites gitops/<env>/ for every environment;
+# commit the result. Seal encrypts fresh (or $POSTGRES_PASSWORD/$SECRET_KEY) values for the
+# cluster's certificate and re-synthesizes.
+CDK8S_ENV ?= production
+
+synth: venv
+	$(BIN)/python cdk8s/main.py
+
+seal: venv
+	$(BIN)/python cdk8s/seal.py --env $(CDK8S_ENV)
+	$(BIN)/python cdk8s/main.py

@@ -1,0 +1,160 @@
+"""Typed, validated environment settings: one YAML file per environment in ``environments/``.
+
+Everything that differs between clusters lives here (domain, image owner and tags, replicas,
+resources, the database node and host path, ingress controller, backup schedule and retention,
+where the Sealed Secrets certificate is). The constructs receive only the parts they need.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CDK8S_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = CDK8S_DIR.parent
+ENVIRONMENTS_DIR = CDK8S_DIR / "environments"
+GITOPS_DIR = REPO_ROOT / "gitops"
+
+APP_NAME = "household-task-manager"
+
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DnsLabel = Annotated[str, Field(pattern=rf"^{_DNS_LABEL}$", max_length=63)]
+Hostname = Annotated[str, Field(pattern=rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$", max_length=253)]
+# Image tags are pinned commits (`sha-<short>`) or releases; a moving tag such as `latest` or
+# `main` never tells Argo CD that anything changed, so it is refused here.
+ImageTag = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+CpuQuantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?m?$")]
+MemoryQuantity = Annotated[str, Field(pattern=r"^[0-9]+(Ki|Mi|Gi)$")]
+StorageQuantity = Annotated[str, Field(pattern=r"^[0-9]+(Mi|Gi|Ti)$")]
+MOVING_TAGS = frozenset({"latest", "main", "master", "stable", "edge"})
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngressController(StrEnum):
+    TRAEFIK = "traefik"
+    INGRESS_NGINX = "ingress-nginx"
+
+
+class Quantities(_Settings):
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+
+
+class Resources(_Settings):
+    requests: Quantities
+    limits: Quantities
+
+
+class ResourceSettings(_Settings):
+    """Requests and limits of every container, init containers included."""
+
+    postgres: Resources
+    postgres_prepare: Resources
+    backend: Resources
+    migrations: Resources
+    wait_for_db: Resources
+    frontend: Resources
+    backup: Resources
+
+
+class Replicas(_Settings):
+    backend: Annotated[int, Field(ge=1, le=10)]
+    frontend: Annotated[int, Field(ge=1, le=10)]
+
+
+class DatabaseSettings(_Settings):
+    node: Hostname
+    host_path: Annotated[str, Field(pattern=r"^/[^\s]*[^/\s]$")]
+    storage: StorageQuantity
+    persistent_volume: DnsLabel
+    storage_class: DnsLabel
+
+
+class IngressSettings(_Settings):
+    controller: IngressController = IngressController.TRAEFIK
+    cluster_issuer: DnsLabel
+    tls_secret: DnsLabel
+
+
+class BackupSettings(_Settings):
+    schedule: Annotated[str, Field(pattern=r"^\S+ \S+ \S+ \S+ \S+$")]
+    time_zone: str
+    retention_days: Annotated[int, Field(ge=1, le=365)]
+    storage: StorageQuantity
+
+
+class SealedSecretsSettings(_Settings):
+    # Repo-relative paths: the cluster's Sealed Secrets certificate (the playbooks fetch it, it
+    # is not committed) and the committed ciphertext that `make seal` writes for it.
+    certificate: str
+    values: str
+
+
+class EnvironmentConfig(_Settings):
+    name: DnsLabel
+    namespace: DnsLabel
+    domain: Hostname
+    image_owner: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")]
+    backend_tag: ImageTag
+    frontend_tag: ImageTag
+    replicas: Replicas
+    resources: ResourceSettings
+    database: DatabaseSettings
+    ingress: IngressSettings
+    backup: BackupSettings
+    sealed_secrets: SealedSecretsSettings
+
+    @field_validator("backend_tag", "frontend_tag")
+    @classmethod
+    def _pinned(cls, tag: str) -> str:
+        if tag in MOVING_TAGS:
+            raise ValueError(f"image tag {tag!r} moves; pin a commit tag such as sha-<short>")
+        return tag
+
+    @property
+    def backend_image(self) -> str:
+        return f"ghcr.io/{self.image_owner}/{APP_NAME}-backend:{self.backend_tag}"
+
+    @property
+    def frontend_image(self) -> str:
+        return f"ghcr.io/{self.image_owner}/{APP_NAME}-frontend:{self.frontend_tag}"
+
+    @property
+    def public_url(self) -> str:
+        return f"https://{self.domain}"
+
+    @property
+    def sealed_values_path(self) -> Path:
+        """The committed ciphertext that ``make seal`` writes for this environment."""
+        return REPO_ROOT / self.sealed_secrets.values
+
+    @property
+    def certificate_path(self) -> Path:
+        return REPO_ROOT / self.sealed_secrets.certificate
+
+
+def environment_names() -> list[str]:
+    """Every environment with a settings file, in a stable order."""
+    return sorted(
+        p.stem for p in ENVIRONMENTS_DIR.glob("*.yaml") if not p.name.endswith(".sealed.yaml")
+    )
+
+
+def load_environment(name: str) -> EnvironmentConfig:
+    if not re.fullmatch(_DNS_LABEL, name):
+        raise ValueError(f"not an environment name: {name!r}")
+    path = ENVIRONMENTS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no environment {name!r}: {path} does not exist")
+    config = EnvironmentConfig.model_validate(yaml.safe_load(path.read_text()))
+    if config.name != name:
+        raise ValueError(f"{path}: name is {config.name!r}, expected {name!r}")
+    return config

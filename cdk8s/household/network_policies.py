@@ -1,0 +1,136 @@
+"""NetworkPolicies: deny everything in the namespace, then allow exactly the network flow of the
+deployment contract (ingress controller -> frontend -> backend -> postgres) plus DNS, the nightly
+backup's connection to postgres, and cert-manager's HTTP-01 solver for certificate renewals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdk8s_plus_33 import k8s
+from constructs import Construct
+
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+# cert-manager labels the temporary solver pod it starts in this namespace during an ACME
+# HTTP-01 challenge; the ingress controller must reach it on 8089 or no certificate is issued.
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Pods (by labels) that listen on a TCP port."""
+
+    labels: Mapping[str, str]
+    port: int
+
+
+def _pods(labels: Mapping[str, str]) -> k8s.LabelSelector:
+    return k8s.LabelSelector(match_labels=dict(labels))
+
+
+def _tcp(port: int) -> list[k8s.NetworkPolicyPort]:
+    return [k8s.NetworkPolicyPort(protocol="TCP", port=k8s.IntOrString.from_number(port))]
+
+
+def _peer(labels: Mapping[str, str], namespace: str | None = None) -> k8s.NetworkPolicyPeer:
+    return k8s.NetworkPolicyPeer(
+        pod_selector=_pods(labels),
+        namespace_selector=_pods({NAMESPACE_LABEL: namespace}) if namespace else None,
+    )
+
+
+class NetworkPolicies(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        ingress_controller_namespace: str,
+        ingress_controller_labels: Mapping[str, str],
+        frontend: Endpoint,
+        backend: Endpoint,
+        database: Endpoint,
+        backup_labels: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        controller = _peer(ingress_controller_labels, ingress_controller_namespace)
+
+        self._policy("default-deny", {}, ingress=[], egress=[])
+        self._policy(
+            "allow-dns",
+            {},
+            egress=[
+                k8s.NetworkPolicyEgressRule(
+                    to=[_peer({"k8s-app": "kube-dns"}, "kube-system")],
+                    ports=[
+                        k8s.NetworkPolicyPort(protocol=proto, port=k8s.IntOrString.from_number(53))
+                        for proto in ("UDP", "TCP")
+                    ],
+                )
+            ],
+        )
+        self._policy(
+            "frontend",
+            frontend.labels,
+            ingress=[k8s.NetworkPolicyIngressRule(from_=[controller], ports=_tcp(frontend.port))],
+            egress=[
+                k8s.NetworkPolicyEgressRule(to=[_peer(backend.labels)], ports=_tcp(backend.port))
+            ],
+        )
+        self._policy(
+            "backend",
+            backend.labels,
+            ingress=[
+                k8s.NetworkPolicyIngressRule(
+                    from_=[_peer(frontend.labels)], ports=_tcp(backend.port)
+                )
+            ],
+            egress=[
+                k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
+            ],
+        )
+        self._policy(
+            "postgres",
+            database.labels,
+            ingress=[
+                k8s.NetworkPolicyIngressRule(
+                    from_=[_peer(backend.labels), _peer(backup_labels)], ports=_tcp(database.port)
+                )
+            ],
+        )
+        self._policy(
+            "postgres-backup",
+            backup_labels,
+            egress=[
+                k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
+            ],
+        )
+        self._policy(
+            "acme-http01-solver",
+            ACME_SOLVER_LABELS,
+            ingress=[
+                k8s.NetworkPolicyIngressRule(from_=[controller], ports=_tcp(ACME_SOLVER_PORT))
+            ],
+        )
+
+    def _policy(
+        self,
+        name: str,
+        pods: Mapping[str, str],
+        *,
+        ingress: list[k8s.NetworkPolicyIngressRule] | None = None,
+        egress: list[k8s.NetworkPolicyEgressRule] | None = None,
+    ) -> None:
+        types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules is not None]
+        k8s.KubeNetworkPolicy(
+            self,
+            name,
+            metadata=k8s.ObjectMeta(name=name),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=_pods(pods),
+                policy_types=types,
+                ingress=ingress or None,
+                egress=egress or None,
+            ),
+        )

@@ -1,0 +1,85 @@
+"""Synthesizes every environment once per session (importing cdk8s-plus costs seconds)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from gitops_support import Synthesized, load_cdk8s_main, read_tree
+from household.config import IngressController, environment_names, load_environment
+
+
+@pytest.fixture(scope="session")
+def cdk8s_main() -> ModuleType:
+    return load_cdk8s_main()
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory, cdk8s_main: ModuleType) -> Path:
+    """What `make synth` writes, written to a temporary gitops/ (same code path)."""
+    out = tmp_path_factory.mktemp("gitops")
+    assert cdk8s_main.main(["--outdir", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def synthesized(synth_dir: Path) -> dict[str, Synthesized]:
+    return {
+        name: Synthesized(load_environment(name), read_tree(synth_dir / name))
+        for name in environment_names()
+    }
+
+
+@pytest.fixture(scope="session")
+def production(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["production"]
+
+
+@pytest.fixture(scope="session")
+def staging(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["staging"]
+
+
+@pytest.fixture(scope="session")
+def ingress_nginx(cdk8s_main: ModuleType) -> Synthesized:
+    """Production with the other ingress controller setting (built in memory)."""
+    base = load_environment("production")
+    config = base.model_copy(
+        update={
+            "ingress": base.ingress.model_copy(
+                update={"controller": IngressController.INGRESS_NGINX}
+            )
+        }
+    )
+    sealed = cdk8s_main.load_sealed_values(
+        config.sealed_values_path, config.namespace, "production"
+    )
+    charts = cdk8s_main.build(config, sealed)
+    return Synthesized(config, {f"{c.node.id}.yaml": list(c.to_json()) for c in charts})
+
+
+@pytest.fixture(scope="session")
+def every_variant(
+    synthesized: dict[str, Synthesized], ingress_nginx: Synthesized
+) -> dict[str, Synthesized]:
+    return {**synthesized, "production-ingress-nginx": ingress_nginx}
+
+
+@pytest.fixture(scope="session")
+def pg16_server_url() -> Iterator[str]:
+    """A throw-away PostgreSQL 16 (pgserver) for the backup tests; its own, so that these tests
+    do not depend on other parts' fixtures. As root pgserver runs postgres as a system user, so
+    its data stays out of /root."""
+    import pgserver
+
+    root = Path(tempfile.mkdtemp(prefix="htm-cdk8s-pg-", dir="/var/tmp"))
+    server = pgserver.get_server(root / "data", cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)

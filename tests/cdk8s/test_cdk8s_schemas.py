@@ -1,0 +1,143 @@
+"""Every synthesized manifest is valid for the Kubernetes version of the pinned k3s
+(kubernetes-validate --strict); custom resources against their upstream CRD schemas."""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from gitops_support import REPO_ROOT, Synthesized
+from kubernetes_validate import utils as kubernetes_validate
+
+INVENTORY = REPO_ROOT / "inventory" / "group_vars" / "all.yml"
+CRDS = REPO_ROOT.parent / "shared" / "crds"
+CRD_FILES = {
+    ("bitnami.com", "SealedSecret"): "bitnami.com_sealedsecrets.yaml",
+    ("traefik.io", "Middleware"): "traefik.io_middlewares.yaml",
+}
+
+
+def kubernetes_version() -> str:
+    """The minor version of `k3s_version` in the inventory (v1.36.3+k3s1 -> 1.36)."""
+    k3s_version = yaml.safe_load(INVENTORY.read_text())["k3s_version"]
+    match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+\+k3s\d+", k3s_version)
+    assert match, f"unexpected k3s_version {k3s_version!r}"
+    return f"{match[1]}.{match[2]}"
+
+
+def test_validation_uses_the_pinned_k3s_minor_version() -> None:
+    version = kubernetes_version()
+    # kubernetes-validate falls back to the newest schemas not newer than the request; make sure
+    # it has this exact minor version rather than silently validating against an older one.
+    available = {kubernetes_validate.major_minor(v) for v in kubernetes_validate.all_versions()}
+    assert version in available, f"kubernetes-validate has no schemas for {version}"
+
+
+def test_every_builtin_manifest_passes_strict_validation(
+    every_variant: dict[str, Synthesized],
+) -> None:
+    version = kubernetes_version()
+    checked, errors = 0, []
+    for variant, env in every_variant.items():
+        for doc in env.documents:
+            if _crd_key(doc) in CRD_FILES:
+                continue
+            try:
+                assert kubernetes_validate.validate(doc, version, strict=True) == version
+            except kubernetes_validate.ValidationError as error:
+                errors.append(f"{variant} {doc['kind']}/{doc['metadata']['name']}: {error.message}")
+            checked += 1
+    assert not errors, "\n".join(errors)
+    assert checked == 3 * 24  # 27 objects per environment, minus its custom resources
+
+
+def test_custom_resources_match_their_crd_schemas(every_variant: dict[str, Synthesized]) -> None:
+    checked = 0
+    for env in every_variant.values():
+        for doc in env.documents:
+            key = _crd_key(doc)
+            if key in CRD_FILES:
+                _validator(CRD_FILES[key], doc["apiVersion"].split("/")[1]).validate(doc)
+                checked += 1
+    # Two SealedSecrets per environment, a Middleware only with traefik (production, staging).
+    assert checked == 2 * 3 + 2
+
+
+def test_only_known_custom_resources_are_produced(every_variant: dict[str, Synthesized]) -> None:
+    for env in every_variant.values():
+        for doc in env.documents:
+            group = _crd_key(doc)[0]
+            assert group in {"", "apps", "batch", "policy", "networking.k8s.io"} or (
+                _crd_key(doc) in CRD_FILES
+            ), doc["apiVersion"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["spec"].pop("encryptedData"), "'encryptedData' is a required property"),
+        (lambda d: d["spec"].update(encryptedDta={}), "Additional properties"),
+        (lambda d: d["spec"]["encryptedData"].update(KEY=7), "is not of type 'string'"),
+    ],
+)
+def test_the_crd_check_catches_broken_sealed_secrets(
+    production: Synthesized, mutate: Any, message: str
+) -> None:
+    broken = copy.deepcopy(production.get("SealedSecret", "database-secret"))
+    mutate(broken)
+    with pytest.raises(jsonschema.ValidationError, match=message):
+        _validator(CRD_FILES[("bitnami.com", "SealedSecret")], "v1alpha1").validate(broken)
+
+
+def test_the_strict_check_catches_misspelt_fields(production: Synthesized) -> None:
+    broken = copy.deepcopy(production.get("Deployment", "backend"))
+    broken["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, kubernetes_version(), strict=True)
+
+
+def _crd_key(doc: dict[str, Any]) -> tuple[str, str]:
+    api_version = doc["apiVersion"]
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    return group, doc["kind"]
+
+
+@cache
+def _validator(file_name: str, version: str) -> jsonschema.protocols.Validator:
+    assert CRDS.is_dir(), f"the upstream CRDs are expected in {CRDS} (shared/ beside the repo)"
+    crd = yaml.safe_load((CRDS / file_name).read_text())
+    (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version and v["served"]]
+    schema = _strict(copy.deepcopy(served["schema"]["openAPIV3Schema"]))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """Refuse unknown fields where the CRD lists the properties, as the API server's pruning
+    would silently drop them (strict, like kubernetes-validate --strict for built-ins)."""
+    if (
+        "properties" in schema
+        and "additionalProperties" not in schema
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        schema["additionalProperties"] = False
+    for key in ("properties", "patternProperties"):
+        for sub in schema.get(key, {}).values():
+            _strict(sub)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _strict(schema[key])
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key, []):
+            _strict(sub)
+    return schema
+
+
+def test_crd_files_are_where_the_readme_says() -> None:
+    for name in CRD_FILES.values():
+        assert Path(CRDS / name).is_file()

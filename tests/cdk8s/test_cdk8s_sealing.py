@@ -1,0 +1,246 @@
+"""`make seal`: the controller's format, strict scope, one password for both secrets, and only
+ciphertext on disk. Decryption here is written from the format description, independently of
+cdk8s/household/sealing.py, with a test key pair."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import struct
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import NameOID
+from gitops_support import CDK8S_DIR, REPO_ROOT
+from household import sealing
+from household.config import load_environment
+
+
+@pytest.fixture(scope="module")
+def key_pair() -> tuple[rsa.RSAPrivateKey, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secrets-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def controller_decrypt(key: rsa.RSAPrivateKey, namespace: str, name: str, value: str) -> bytes:
+    raw = base64.b64decode(value)
+    (length,) = struct.unpack(">H", raw[:2])
+    oaep = padding.OAEP(
+        mgf=padding.MGF1(algorithm=hashes.SHA256()),
+        algorithm=hashes.SHA256(),
+        label=f"{namespace}/{name}".encode(),
+    )
+    session_key = key.decrypt(raw[2 : 2 + length], oaep)
+    assert len(session_key) == 32
+    return AESGCM(session_key).decrypt(b"\x00" * 12, raw[2 + length :], None)
+
+
+def test_a_sealed_value_decrypts_with_the_controller_algorithm(key_pair) -> None:
+    key, pem = key_pair
+    value = sealing.seal_value(
+        sealing.load_public_key(pem), "household-task-manager", "backend-secret", b"s3cret"
+    )
+    assert controller_decrypt(key, "household-task-manager", "backend-secret", value) == b"s3cret"
+
+
+def test_the_layout_is_length_wrapped_key_then_ciphertext_and_tag(key_pair) -> None:
+    _, pem = key_pair
+    plaintext = b"x" * 37
+    raw = base64.b64decode(
+        sealing.seal_value(sealing.load_public_key(pem), "ns", "name", plaintext), validate=True
+    )
+    (length,) = struct.unpack(">H", raw[:2])
+    assert length == 256  # a 2048-bit RSA key wraps to 256 bytes
+    assert len(raw) == 2 + length + len(plaintext) + 16  # GCM tag
+
+
+def test_every_seal_uses_a_fresh_session_key(key_pair) -> None:
+    public = sealing.load_public_key(key_pair[1])
+    assert sealing.seal_value(public, "ns", "n", b"v") != sealing.seal_value(
+        public, "ns", "n", b"v"
+    )
+
+
+@pytest.mark.parametrize(
+    ("namespace", "name"),
+    [
+        ("household-task-manager", "database-secret"),  # another name
+        ("default", "backend-secret"),  # another namespace
+        ("household-task-manager/backend-secret", ""),  # label must be exact
+    ],
+)
+def test_a_value_only_opens_for_its_namespace_and_name(key_pair, namespace: str, name: str) -> None:
+    key, pem = key_pair
+    value = sealing.seal_value(
+        sealing.load_public_key(pem), "household-task-manager", "backend-secret", b"v"
+    )
+    with pytest.raises(ValueError, match="Decryption failed"):
+        controller_decrypt(key, namespace, name, value)
+
+
+def test_the_module_unseal_agrees_with_the_independent_one(key_pair) -> None:
+    key, pem = key_pair
+    value = sealing.seal_value(sealing.load_public_key(pem), "ns", "name", "päss".encode())
+    assert sealing.unseal_value(key, "ns", "name", value) == controller_decrypt(
+        key, "ns", "name", value
+    )
+
+
+def test_make_seal_writes_only_ciphertext_and_one_password_for_both_secrets(
+    key_pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_module: ModuleType
+) -> None:
+    key, pem = key_pair
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pem)
+    values_file = tmp_path / "production.sealed.yaml"
+    config = _with_values_file(load_environment("production"), values_file)
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    monkeypatch.delenv("POSTGRES_PASSWORD", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    assert seal_module.main(["--env", "production", "--certificate", str(cert)]) == 0
+
+    data = yaml.safe_load(values_file.read_text())
+    assert data["namespace"] == "household-task-manager"
+    assert data["certificate"] == sealing.certificate_fingerprint(pem)
+    opened = {
+        name: {
+            k: controller_decrypt(key, data["namespace"], name, v).decode() for k, v in kv.items()
+        }
+        for name, kv in data["encryptedData"].items()
+    }
+    password = opened["database-secret"]["POSTGRES_PASSWORD"]
+    secret_key = opened["backend-secret"]["SECRET_KEY"]
+    assert opened["backend-secret"]["DATABASE_URL"] == (
+        f"postgresql+psycopg://postgres:{password}@postgres:5432/household_task_manager"
+    )
+    assert len(password) >= 43
+    assert len(secret_key) >= 64
+    assert urlsplit(opened["backend-secret"]["DATABASE_URL"]).password == password
+    text = values_file.read_text()
+    assert password not in text
+    assert secret_key not in text
+
+
+def test_make_seal_reuses_given_values_and_quotes_the_password(
+    key_pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_module: ModuleType
+) -> None:
+    key, pem = key_pair
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pem)
+    values_file = tmp_path / "staging.sealed.yaml"
+    config = _with_values_file(load_environment("staging"), values_file)
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    monkeypatch.setenv("POSTGRES_PASSWORD", "p@ss:w/rd")
+    monkeypatch.setenv("SECRET_KEY", "kept-secret-key")
+    assert seal_module.main(["--env", "staging", "--certificate", str(cert)]) == 0
+    data = yaml.safe_load(values_file.read_text())["encryptedData"]
+    ns = config.namespace
+    assert (
+        controller_decrypt(key, ns, "database-secret", data["database-secret"]["POSTGRES_PASSWORD"])
+        == b"p@ss:w/rd"
+    )
+    assert (
+        controller_decrypt(key, ns, "backend-secret", data["backend-secret"]["SECRET_KEY"])
+        == b"kept-secret-key"
+    )
+    url = controller_decrypt(
+        key, ns, "backend-secret", data["backend-secret"]["DATABASE_URL"]
+    ).decode()
+    assert (
+        url == "postgresql+psycopg://postgres:p%40ss%3Aw%2Frd@postgres:5432/household_task_manager"
+    )
+
+
+def test_make_seal_without_a_certificate_says_where_to_get_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seal_module: ModuleType,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = _with_values_file(load_environment("production"), tmp_path / "x.yaml")
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    assert (
+        seal_module.main(["--env", "production", "--certificate", str(tmp_path / "none.pem")]) == 1
+    )
+    assert "no certificate" in capsys.readouterr().err
+    assert not (tmp_path / "x.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "no sealed secret values"),
+        ({"namespace": "elsewhere", "encryptedData": {}}, "sealed for namespace 'elsewhere'"),
+        (
+            {
+                "namespace": "household-task-manager",
+                "encryptedData": {
+                    "database-secret": {"POSTGRES_PASSWORD": "AgA="},
+                    "backend-secret": {"DATABASE_URL": "AgA="},
+                },
+            },
+            "lacks backend-secret SECRET_KEY",
+        ),
+    ],
+)
+def test_synth_without_sealed_values_says_to_run_make_seal(
+    tmp_path: Path, cdk8s_main: ModuleType, content: dict | None, problem: str
+) -> None:
+    values_file = tmp_path / "production.sealed.yaml"
+    if content is not None:
+        values_file.write_text(yaml.safe_dump(content))
+    config = _with_values_file(load_environment("production"), values_file)
+    with pytest.raises(sealing.SealedValuesError, match=problem) as error:
+        cdk8s_main.synth(config, tmp_path / "out")
+    assert "run `make seal" in str(error.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_committed_values_are_placeholders_sealed_for_a_discarded_key() -> None:
+    for env in ("production", "staging"):
+        config = load_environment(env)
+        values = sealing.load_sealed_values(config.sealed_values_path, config.namespace, env)
+        assert values.throwaway
+        assert "Run `make seal` once the cluster is up" in config.sealed_values_path.read_text()
+
+
+def test_the_certificate_setting_points_where_the_playbooks_fetch_it() -> None:
+    config = load_environment("production")
+    assert config.sealed_secrets.certificate == "var/cluster/sealed-secrets-cert.pem"
+    assert "/var/" in (REPO_ROOT / ".gitignore").read_text()  # var/ is never committed
+
+
+@pytest.fixture(scope="module")
+def seal_module() -> ModuleType:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("household_cdk8s_seal", CDK8S_DIR / "seal.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _with_values_file(config, path: Path):
+    settings = config.sealed_secrets.model_copy(update={"values": str(path)})
+    return config.model_copy(update={"sealed_secrets": settings})
