@@ -341,12 +341,13 @@ export function useAccountActions() {
     createHousehold: useAction(
       (body: { name: string; time_zone?: string; language: Language }) =>
         call<Household>(api.POST("/api/households", { body })),
-      null,
+      keys.households,
     ),
     accept: useAction(
       (code: string) =>
         call<Household>(api.POST("/api/invites/{code}/accept", { params: { path: { code } } })),
-      null,
+      // Not everything: the invite's own preview would now answer 410 (used).
+      keys.households,
     ),
   };
 }

@@ -176,6 +176,7 @@ const en = {
       schedule: "the schedule (stays on its days)",
       completion: "the day it was done",
     },
+    each: { day: "Every day", week: "Every week", month: "Every month" },
     onceShort: "Once",
     every_day_one: "Every day",
     every_day_other: "Every {{count}} days",

@@ -178,6 +178,7 @@ const ja: Catalog = {
       schedule: "予定日から (曜日・日付を守る)",
       completion: "やった日から",
     },
+    each: { day: "毎日", week: "毎週", month: "毎月" },
     onceShort: "一回だけ",
     every_day_one: "毎日",
     every_day_other: "{{count}}日ごと",

@@ -12,7 +12,11 @@ export function RecurrenceText({ recurrence }: { recurrence: Chore["recurrence"]
       text = t("recurrence.onceShort");
       break;
     case "interval":
-      text = t(`recurrence.every_${recurrence.unit}`, { count: recurrence.every });
+      // "Every week" / "毎週" for 1 (Japanese has no plural forms to tell 1 apart).
+      text =
+        recurrence.every === 1
+          ? t(`recurrence.each.${recurrence.unit}`)
+          : t(`recurrence.every_${recurrence.unit}`, { count: recurrence.every });
       break;
     case "weekly":
       text = t("recurrence.weeklyOn", {
