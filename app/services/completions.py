@@ -39,7 +39,9 @@ def _check_done_at(done_at: datetime) -> datetime:
     return done_at.astimezone(UTC)
 
 
-def record(db: Session, member: Member, chore_id: int, data: CompleteIn, kind: str) -> Completion:
+def record(
+    db: Session, member: Member, chore_id: int, data: CompleteIn, kind: str
+) -> CompletionOut:
     """Completes or skips the chore's current occurrence and moves it (and its rotation) on."""
     chore = chores.get_for_update(db, member, chore_id)
     if chore.archived:
@@ -77,8 +79,10 @@ def record(db: Session, member: Member, chore_id: int, data: CompleteIn, kind: s
         chore.assignee_id,
         _done_counts(db, chore) if chore.assignment == "least_done" else None,
     )
+    # Read back while the chore is still locked: a concurrent undo may remove it right after.
+    out = one(db, member.household, entry.id)
     db.commit()
-    return entry
+    return out
 
 
 def _done_counts(db: Session, chore: Chore) -> dict[int, int]:
@@ -127,7 +131,9 @@ def _entry_for_change(db: Session, member: Member, completion_id: int) -> tuple[
     return entry, chore
 
 
-def update(db: Session, member: Member, completion_id: int, data: CompletionUpdateIn) -> Completion:
+def update(
+    db: Session, member: Member, completion_id: int, data: CompletionUpdateIn
+) -> CompletionOut:
     entry, chore = _entry_for_change(db, member, completion_id)
     if data.done_by is not None:
         _require_member(db, member.household.id, data.done_by)
@@ -143,8 +149,9 @@ def update(db: Session, member: Member, completion_id: int, data: CompletionUpda
                 scheduled=entry.due_date,
                 done_on=local_date(entry.done_at, member.household.time_zone),
             )
+    out = one(db, member.household, entry.id)
     db.commit()
-    return entry
+    return out
 
 
 def delete(db: Session, member: Member, completion_id: int) -> None:

@@ -13,7 +13,14 @@ from app.models import LoginFailure
 
 
 def check(db: Session, settings: Settings, email: str, address: str) -> None:
-    """Raises 429 with Retry-After when either the account or the address used up its attempts."""
+    """Raises 429 with Retry-After when either the account or the address used up its attempts.
+
+    On PostgreSQL, concurrent attempts on one account or address queue on advisory locks held
+    until the caller commits, so a burst cannot slip past the count between check and record.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        for key in (f"login-account:{email}", f"login-address:{address}"):
+            db.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
     now = utcnow()
     since = now - timedelta(seconds=settings.login_window_seconds)
     limits = (

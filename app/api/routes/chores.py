@@ -61,16 +61,14 @@ OptionalCompleteIn = Annotated[CompleteIn | None, Body()]
 def complete_chore(
     chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
 ) -> CompletionOut:
-    entry = completions.record(db, member, chore_id, data or CompleteIn(), "done")
-    return completions.one(db, member.household, entry.id)
+    return completions.record(db, member, chore_id, data or CompleteIn(), "done")
 
 
 @router.post("/{chore_id}/skip", status_code=status.HTTP_201_CREATED)
 def skip_chore(
     chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
 ) -> CompletionOut:
-    entry = completions.record(db, member, chore_id, data or CompleteIn(), "skipped")
-    return completions.one(db, member.household, entry.id)
+    return completions.record(db, member, chore_id, data or CompleteIn(), "skipped")
 
 
 @router.post("/{chore_id}/undo")

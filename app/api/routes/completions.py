@@ -36,8 +36,7 @@ def list_completions(
 def update_completion(
     completion_id: CompletionId, data: CompletionUpdateIn, member: Writer, db: DbDep
 ) -> CompletionOut:
-    entry = completions.update(db, member, completion_id, data)
-    return completions.one(db, member.household, entry.id)
+    return completions.update(db, member, completion_id, data)
 
 
 @router.delete("/completions/{completion_id}", status_code=status.HTTP_204_NO_CONTENT)
