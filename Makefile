@@ -59,11 +59,13 @@ api-client: $(NPM_STAMP)
 	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/openapi-typescript src/api/openapi.json \
 		-o src/api/schema.d.ts --silent
 
-# Debian's chromium and nginx for the end-to-end tests: installed when missing and root.
+# Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
+# tests: installed when missing and running as root.
 e2e-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -d /usr/share/fonts/opentype/ipafont-gothic ] || missing="$$missing fonts-ipafont-gothic"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing$$missing with apt-get"; \

@@ -68,7 +68,7 @@ def shoot(person: Person, screenshots: Path, name: str) -> None:
         person.page.get_by_role("status").filter(has_text=re.compile("Loading|読み込み中"))
     ).to_have_count(0)
     person.assert_no_raw_keys()
-    person.page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+    person.page.screenshot(path=str(screenshots / f"{name}.png"))
 
 
 def sign_up(person: Person, name: str, email: str, button: str) -> None:

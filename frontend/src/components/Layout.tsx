@@ -4,6 +4,7 @@ import { Link, NavLink, useMatch } from "react-router";
 import { useHouseholds, useMe } from "../api/queries";
 import { browserLanguage, pickLanguage } from "../i18n";
 import { ToastProvider } from "./Feedback";
+import { Icon } from "./Icon";
 import { useConnection } from "./useOnline";
 
 /** The household the URL names, if the user belongs to it. */
@@ -47,17 +48,17 @@ export function Layout({ children }: { children: ReactNode }) {
       <div className="app">
         <header className="topbar">
           <Link to="/households" className="switcher" title={t("nav.switchHousehold")}>
-            <span aria-hidden="true">🏠</span> {household?.name ?? t("nav.households")}
+            <Icon name="home" /> {household?.name ?? t("nav.households")}
           </Link>
           <nav className="topnav" aria-label={t("nav.account")}>
             {base && (
               <NavLink to={`${base}/settings`} aria-label={t("nav.settings")}>
-                <span aria-hidden="true">⚙</span>
+                <Icon name="gear" />
                 <span className="wide-only"> {t("nav.settings")}</span>
               </NavLink>
             )}
             <NavLink to="/account" aria-label={t("nav.account")}>
-              <span aria-hidden="true">👤</span>
+              <Icon name="person" />
               <span className="wide-only"> {me.data?.display_name}</span>
             </NavLink>
           </nav>
