@@ -22,6 +22,7 @@ help:
 	@echo "make api-client  regenerate frontend/src/api (OpenAPI schema and TypeScript types)"
 	@echo "make synth  cdk8s: write gitops/<environment>/ for every environment in cdk8s/environments/"
 	@echo "make seal   seal database-secret and backend-secret for CDK8S_ENV (default production), then synth"
+	@echo "make cluster  ansible-playbook site.yml: bare Raspberry Pis to the GitOps-driven k3s cluster"
 
 $(BOOTSTRAP)/bin/uv:
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -84,7 +85,7 @@ run: venv
 	@echo "Serving the app at http://$(HOST):$(PORT)"
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
-test: venv
+test: venv cluster-test-deps
 	$(MAKE) --no-print-directory frontend e2e-deps
 	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/vitest run
 	$(BIN)/pytest
@@ -98,6 +99,8 @@ lint: venv
 	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/eslint --max-warnings 0 .
 	cd frontend && $(NODE_ENV_PATH) node scripts/budget.mjs
 	cd cdk8s && ../$(BIN)/mypy --strict --disable-error-code import-untyped main.py seal.py household
+	cd ansible && ../$(BIN)/ansible-lint --offline --profile production
+	cd ansible && ../$(BIN)/yamllint --strict -c .yamllint . ../inventory
 
 # cdk8s (see cdk8s/README.md). Synth cleans and rewrites gitops/<env>/ for every environment;
 # commit the result. Seal encrypts fresh (or $POSTGRES_PASSWORD/$SECRET_KEY) values for the
@@ -110,3 +113,30 @@ synth: venv
 seal: venv
 	$(BIN)/python cdk8s/seal.py --env $(CDK8S_ENV)
 	$(BIN)/python cdk8s/main.py
+
+# Cluster (see the Cluster section of README.md): inventory/hosts.yml + group_vars/all.yml.
+# Extra arguments: make cluster ARGS="--tags platform".
+ARGS ?=
+.PHONY: cluster cluster-test-deps
+
+cluster: venv
+	@[ -f inventory/hosts.yml ] || { echo "Copy inventory/hosts.example.yml to inventory/hosts.yml and set your Pis' addresses"; exit 1; }
+	cd ansible && PATH=$(abspath $(BIN)):$$PATH ansible-playbook site.yml $(ARGS)
+
+# The cluster integration test boots Debian machines with systemd-nspawn: debootstrap and
+# systemd-container are installed when missing and running as root (else the test skips).
+cluster-test-deps:
+	@missing=""; \
+	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
+	command -v systemd-nspawn >/dev/null || missing="$$missing systemd-container"; \
+	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing$$missing with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "Not root or no apt-get: the nspawn cluster integration test will be skipped"; \
+		fi; \
+	fi
