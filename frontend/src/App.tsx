@@ -4,7 +4,7 @@ import { Navigate, Outlet, Route, Routes, useLocation } from "react-router";
 import { ApiError } from "./api/client";
 import { useHouseholds, useMe } from "./api/queries";
 import { Spinner } from "./components/Feedback";
-import { Layout } from "./components/Layout";
+import { ConnectionBanner, Layout } from "./components/Layout";
 import { LoginPage } from "./features/auth/LoginPage";
 import { SignupPage } from "./features/auth/SignupPage";
 import { HouseholdRoute } from "./features/household/HouseholdRoute";
@@ -54,7 +54,9 @@ function NotFound() {
 
 export default function App() {
   return (
-    <Routes>
+    <>
+      <ConnectionBanner />
+      <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
       <Route element={<RequireUser />}>
@@ -75,6 +77,7 @@ export default function App() {
         </Route>
         <Route path="*" element={<NotFound />} />
       </Route>
-    </Routes>
+      </Routes>
+    </>
   );
 }

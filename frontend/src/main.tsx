@@ -13,6 +13,9 @@ const queryClient = new QueryClient({
       // Client errors (401, 404, ...) are answers, not hiccups: do not retry them.
       retry: (count, error) =>
         count < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+      // An errored query is fetched again on reconnect or focus, not each time a screen that
+      // reads it mounts (offline, the layout would otherwise remount and refetch in a loop).
+      retryOnMount: false,
       refetchOnWindowFocus: true,
     },
   },

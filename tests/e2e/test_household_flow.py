@@ -62,11 +62,14 @@ def people(browser: Any, site: Site) -> Iterator[dict[str, Person]]:
     bob.close()
 
 
-def shoot(person: Person, screenshots: Path, name: str) -> None:
-    person.page.wait_for_load_state("networkidle")
-    expect(
-        person.page.get_by_role("status").filter(has_text=re.compile("Loading|読み込み中"))
-    ).to_have_count(0)
+def shoot(person: Person, screenshots: Path, name: str, settled: bool = True) -> None:
+    """A phone-size screenshot once the screen has its data (`settled`; not when offline)."""
+    if settled:
+        person.page.wait_for_load_state("networkidle")
+        loading = person.page.get_by_role("status").filter(
+            has_text=re.compile("Loading|読み込み中")
+        )
+        expect(loading).to_have_count(0)
     person.assert_no_raw_keys()
     person.page.screenshot(path=str(screenshots / f"{name}.png"))
 
@@ -200,5 +203,31 @@ def test_two_people_share_a_rotating_chore(
         shoot(bob, screenshots, f"en-{screen}")
     expect(bob.page.get_by_role("navigation", name="Main")).to_contain_text("Stats")
 
+    # Made a viewer, Bob sees the chores but no controls to change them.
+    alice.go(f"{base}/settings")
+    alice.page.get_by_role("combobox", name="Role of Bob").select_option("viewer")
+    expect(alice.page.get_by_role("combobox", name="Role of Bob")).to_have_value("viewer")
+    bob.go(f"{base}/chores")
+    expect(bob.page.get_by_role("listitem").filter(has_text="ゴミ出し")).to_be_visible()
+    expect(bob.page.get_by_role("link", name="New chore")).to_have_count(0)
+    expect(bob.page.get_by_role("link", name=re.compile("ゴミ出し"))).to_have_count(0)
+    expect(bob.page.get_by_role("button", name="Import")).to_have_count(0)
+    bob.go(f"{base}/history")
+    expect(bob.page.get_by_role("listitem").filter(has_text="ゴミ出し")).to_be_visible()
+    expect(bob.page.get_by_role("button", name=re.compile("^Edit"))).to_have_count(0)
+
     assert alice.console_problems == []
     assert bob.console_problems == []
+
+    # Offline, the installed shell still opens (service worker) and says the network is needed.
+    bob.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    failed: list[str] = []
+    bob.page.on("requestfailed", lambda request: failed.append(request.url))
+    bob.context.set_offline(True)
+    bob.page.reload()
+    expect(bob.page.get_by_role("alert").filter(has_text="You are offline")).to_be_visible()
+    shoot(bob, screenshots, "en-offline", settled=False)
+    expect(bob.page.get_by_text("The server cannot be reached.")).to_be_visible()
+    # Only the API failed (the shell came from the cache), once each: no retry loop.
+    assert sorted(failed) == [f"{site.url}/api/auth/me", f"{site.url}/api/households"]
+    bob.context.set_offline(False)

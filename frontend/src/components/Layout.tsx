@@ -15,7 +15,7 @@ export function useCurrentHousehold() {
   return households.data?.find((h) => h.id === id) ?? null;
 }
 
-function ConnectionBanner() {
+export function ConnectionBanner() {
   const { t } = useTranslation();
   const { online, serverReachable } = useConnection();
   if (online && serverReachable) return null;
@@ -63,7 +63,6 @@ export function Layout({ children }: { children: ReactNode }) {
             </NavLink>
           </nav>
         </header>
-        <ConnectionBanner />
         <main className="content">{children}</main>
         {base && (
           <nav className="tabbar" aria-label={t("nav.main")}>
