@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.config import Settings  # noqa: E402
-from app.main import create_app  # noqa: E402
+from app.core.config import Settings
+from app.main import create_app
 
 
 def schema() -> dict[str, object]:

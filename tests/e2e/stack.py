@@ -52,8 +52,7 @@ def render_site(directory: Path, port: int, backend: str, root: Path) -> Path:
     assert IMAGE_ROOT in server
     assert IMAGE_TEMP in server
     server = server.replace(IMAGE_ROOT, f"root {root};").replace(IMAGE_TEMP, f"{directory}/cache/")
-    # Only IPv4 loopback here; the image also listens on [::].
-    server = server.replace(f"listen [::]:{port};", "")
+    # Loopback only on the test machine.
     server = server.replace(f"listen {port};", f"listen 127.0.0.1:{port};")
     (directory / "conf.d").mkdir()
     (directory / "conf.d" / "default.conf").write_text(server)
