@@ -418,29 +418,63 @@ def _start(machine: Machine) -> None:
     )
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _stop(machine: Machine) -> None:
+    """SIGTERM to the boot loop's process group (started here, in its own session): the loop
+    ends, systemd-nspawn shuts the machine down cleanly; SIGKILL if it takes too long."""
     process = machine.process
     if process is None:
         return
-    if process.poll() is None:
-        machine.ssh("systemctl poweroff", check=False)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            # The loop and its systemd-nspawn run in their own session started here.
-            os.killpg(process.pid, signal.SIGTERM)
+    pgid = process.pid
+    for sig, grace in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
+        if not _group_alive(pgid):
+            break
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + grace
+        while _group_alive(pgid) and time.monotonic() < deadline:
+            process.poll()
+            time.sleep(0.2)
+    process.poll()
+
+
+@contextlib.contextmanager
+def exclusive_machines(timeout: float = 900) -> Iterator[None]:
+    """One test cluster per host at a time: the network names and addresses are fixed."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / ".machines.lock").open("w") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("another test run kept the nspawn machines") from None
+                time.sleep(2)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     reason = nspawn_unavailable_reason()
     if reason:
         pytest.skip(f"nspawn cluster integration test skipped: {reason}")
+    with exclusive_machines():
+        yield from _nspawn_cluster(tmp_path_factory)
+
+
+def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     started = time.monotonic()
     base = base_image()
     print(f"\nbase image ready in {time.monotonic() - started:.0f}s ({base.rootfs})")
