@@ -13,7 +13,7 @@ SYNCED := $(VENV)/.synced-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test lint synth seal
+.PHONY: help venv run test lint synth seal bench
 
 help:
 	@echo "make run    serve the app at http://$(HOST):$(PORT) on a SQLite file under var/"
@@ -127,6 +127,12 @@ synth: venv
 seal: venv
 	$(BIN)/python cdk8s/seal.py --env $(CDK8S_ENV)
 	$(BIN)/python cdk8s/main.py
+
+# Benchmark: prints a table and writes var/bench/latest.json (see bench/run.py).
+bench: venv
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } \
+		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench.run
 
 # Cluster (see the Cluster section of README.md): inventory/hosts.yml + group_vars/all.yml.
 # Extra arguments: make cluster ARGS="--tags platform".

@@ -7,7 +7,7 @@ from fastapi import Cookie, Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import AppError
+from app.core.errors import not_authenticated
 from app.core.security import Passwords
 from app.models import Role, User
 from app.schemas.common import MAX_ID
@@ -16,12 +16,13 @@ from app.services import access, sessions
 SESSION_COOKIE = "htm_session"
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are async: FastAPI runs sync ones on a thread, a hop each.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_passwords(request: Request) -> Passwords:
+async def get_passwords(request: Request) -> Passwords:
     passwords: Passwords = request.app.state.passwords
     return passwords
 
@@ -42,7 +43,7 @@ def current_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -
         session = sessions.resolve(db, settings, token)
         if session is not None:
             return session.user
-    raise AppError(401, "not_authenticated", "Log in first")
+    raise not_authenticated()
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -52,9 +53,12 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
     """The single authorization check of household-scoped routes."""
 
     def dependency(
-        db: DbDep, user: CurrentUser, household_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+        db: DbDep,
+        settings: SettingsDep,
+        household_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        token: SessionToken = None,
     ) -> access.Member:
-        return access.member_of(db, user, household_id, minimum)
+        return access.member_of(db, settings, token, household_id, minimum)
 
     return dependency
 
@@ -64,5 +68,5 @@ Writer = Annotated[access.Member, Depends(household_member(Role.MEMBER))]
 Admin = Annotated[access.Member, Depends(household_member(Role.ADMIN))]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"

@@ -57,6 +57,10 @@ class AppError(Exception):
         self.extra = dict(extra or {})
 
 
+def not_authenticated() -> AppError:
+    return AppError(401, "not_authenticated", "Log in first")
+
+
 def not_found(what: str) -> AppError:
     return AppError(404, "not_found", f"{what} not found")
 

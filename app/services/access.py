@@ -5,8 +5,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.errors import forbidden, not_found
-from app.models import Household, Membership, Role, User
+from app.core.config import Settings
+from app.core.db import utcnow
+from app.core.errors import forbidden, not_authenticated, not_found
+from app.core.security import keyed_hash
+from app.models import Household, Membership, Role, User, UserSession
 
 
 @dataclass(frozen=True)
@@ -18,16 +21,35 @@ class Member:
     role: Role
 
 
-def member_of(db: Session, user: User, household_id: int, minimum: Role) -> Member:
-    """Outsiders get 404 (existence is not leaked); members below `minimum` get 403."""
-    row = db.execute(
-        select(Household, Membership.role)
-        .join(Membership, Membership.household_id == Household.id)
-        .where(Household.id == household_id, Membership.user_id == user.id)
-    ).one_or_none()
+def member_of(
+    db: Session, settings: Settings, token: str | None, household_id: int, minimum: Role
+) -> Member:
+    """The session, its user and their role in the household, in one statement.
+
+    No valid session gets 401; outsiders get 404 (existence is not leaked); members below
+    `minimum` get 403.
+    """
+    row = None
+    if token:
+        row = db.execute(
+            select(User, Household, Membership.role)
+            .select_from(UserSession)
+            .join(User, User.id == UserSession.user_id)
+            .outerjoin(
+                Membership,
+                (Membership.user_id == User.id) & (Membership.household_id == household_id),
+            )
+            .outerjoin(Household, Household.id == Membership.household_id)
+            .where(
+                UserSession.token_hash == keyed_hash(settings.secret, token),
+                UserSession.expires_at > utcnow(),
+            )
+        ).one_or_none()
     if row is None:
+        raise not_authenticated()
+    user, household, role = row
+    if household is None:
         raise not_found("Household")
-    household, role = row
     member = Member(user=user, household=household, role=Role(role))
     if member.role.rank < minimum.rank:
         raise forbidden(

@@ -241,12 +241,12 @@ def export_chores(db: Session, member: Member) -> str:
                 c.month_day or "",
                 c.anchor,
                 c.assignment,
-                ";".join(emails[m.user_id] for m in c.rotation if m.user_id in emails),
+                ";".join(emails[m] for m in members if m in emails),
                 c.start_date.isoformat(),
                 c.next_due.isoformat() if c.next_due else "",
                 "true" if c.archived else "false",
             )
-            for c in (row.chore for row in rows)
+            for c, members in ((row.row, row.members) for row in rows)
         ),
     )
 

@@ -2,9 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, String, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.core.db import utcnow
@@ -35,7 +36,18 @@ def today(household: Household) -> date:
     return local_date(utcnow(), household.time_zone)
 
 
-def rule_of(chore: Chore) -> Rule:
+class ChoreFields(Protocol):
+    """What the rules read of a chore: an ORM Chore, or a row of the chore list query."""
+
+    recurrence: str
+    every: int
+    unit: str
+    weekdays: str
+    month_day: int | None
+    anchor: str
+
+
+def rule_of(chore: ChoreFields) -> Rule:
     return Rule(
         kind=chore.recurrence,  # type: ignore[arg-type]
         every=chore.every,
@@ -52,24 +64,36 @@ def rotation_of(chore: Chore) -> list[int]:
 
 @dataclass(frozen=True)
 class ChoreRow:
-    """A chore with what its list views show beside it, fetched in the same statement."""
+    """A chore as list views show it: a plain row (no ORM objects, the lists are the hot
+    path on a Raspberry Pi) with its assignee's name, last completion and members."""
 
-    chore: Chore
-    assignee_name: str | None
-    last_done_at: datetime | None
+    row: Row[Any]
+    members: list[int]
+
+    @property
+    def next_due(self) -> date | None:
+        next_due: date | None = self.row.next_due
+        return next_due
 
     def out(self) -> ChoreOut:
-        chore = self.chore
-        rule = rule_of(chore)
-        return ChoreOut(
-            id=chore.id,
-            name=chore.name,
-            category=chore.category,
-            notes=chore.notes,
-            estimated_minutes=chore.estimated_minutes,
-            points=chore.points,
-            archived=chore.archived,
-            recurrence=RecurrenceOut(
+        # model_construct: every value comes from the database typed already; the response
+        # is still checked against its schema once, when FastAPI serializes it.
+        row = self.row
+        rule = rule_of(row)
+        assignee = (
+            PersonRef.model_construct(user_id=row.assignee_id, display_name=row.assignee_name)
+            if row.assignee_id is not None and row.assignee_name is not None
+            else None
+        )
+        return ChoreOut.model_construct(
+            id=row.id,
+            name=row.name,
+            category=row.category,
+            notes=row.notes,
+            estimated_minutes=row.estimated_minutes,
+            points=row.points,
+            archived=row.archived,
+            recurrence=RecurrenceOut.model_construct(
                 kind=rule.kind,
                 every=rule.every,
                 unit=rule.unit,
@@ -77,23 +101,16 @@ class ChoreRow:
                 month_day=rule.month_day,
                 anchor=rule.anchor,
             ),
-            assignment=AssignmentOut(
-                mode=chore.assignment,
-                members=rotation_of(chore),
-            ),
-            assignee=(
-                PersonRef(user_id=chore.assignee_id, display_name=self.assignee_name)
-                if chore.assignee_id is not None and self.assignee_name is not None
-                else None
-            ),
-            start_date=chore.start_date,
-            next_due=chore.next_due,
-            last_done_at=self.last_done_at,
-            created_at=chore.created_at,
+            assignment=AssignmentOut.model_construct(mode=row.assignment, members=self.members),
+            assignee=assignee,
+            start_date=row.start_date,
+            next_due=row.next_due,
+            last_done_at=row.last_done_at,
+            created_at=row.created_at,
         )
 
 
-def _rows(household_id: int) -> Select[Chore, str, datetime]:
+def _rows(household_id: int) -> Select[Any]:
     assignee = aliased(User)
     last_done = (
         select(func.max(Completion.done_at))
@@ -101,15 +118,37 @@ def _rows(household_id: int) -> Select[Chore, str, datetime]:
         .correlate(Chore)
         .scalar_subquery()
     )
+    # "position:user_id,..." in one column: the members come with the chore in one statement.
+    members = (
+        select(
+            func.aggregate_strings(
+                cast(ChoreMember.position, String) + ":" + cast(ChoreMember.user_id, String), ","
+            )
+        )
+        .where(ChoreMember.chore_id == Chore.id)
+        .correlate(Chore)
+        .scalar_subquery()
+    )
     return (
-        select(Chore, assignee.display_name, last_done)
+        select(
+            *Chore.__table__.columns,
+            assignee.display_name.label("assignee_name"),
+            last_done.label("last_done_at"),
+            members.label("members"),
+        )
+        .select_from(Chore)
         .outerjoin(assignee, assignee.id == Chore.assignee_id)
         .where(Chore.household_id == household_id)
     )
 
 
-def _fetch(db: Session, statement: Select[Chore, str, datetime]) -> list[ChoreRow]:
-    return [ChoreRow(chore, name, last) for chore, name, last in db.execute(statement).all()]
+def _members(encoded: str | None) -> list[int]:
+    pairs = (item.split(":") for item in (encoded or "").split(",") if item)
+    return [int(user) for _, user in sorted((int(position), user) for position, user in pairs)]
+
+
+def _fetch(db: Session, statement: Select[Any]) -> list[ChoreRow]:
+    return [ChoreRow(row, _members(row.members)) for row in db.execute(statement).all()]
 
 
 def list_chores(
@@ -292,10 +331,12 @@ def due(db: Session, member: Member, window: DueWindow, assignee: int | None) ->
     rows = _fetch(db, statement.order_by(Chore.next_due, Chore.category, Chore.name, Chore.id))
     items = []
     for row in rows:
-        due_date = row.chore.next_due
+        due_date = row.next_due
         assert due_date is not None
         items.append(
-            DueItem(chore=row.out(), due_date=due_date, days_overdue=max(0, (day - due_date).days))
+            DueItem.model_construct(
+                chore=row.out(), due_date=due_date, days_overdue=max(0, (day - due_date).days)
+            )
         )
     return items
 

@@ -108,3 +108,18 @@ def test_deployed_environments_need_a_key_and_secure_cookies(environment: str) -
         Settings(environment=environment)  # type: ignore[arg-type]
     settings = Settings(environment=environment, secret_key="k" * 32)  # type: ignore[arg-type]
     assert settings.is_production
+
+
+def test_metrics_count_sql_statements(app: FastAPI) -> None:
+    person = sign_up(app)
+
+    def statements() -> float:
+        for line in new_client(app).get("/metrics").text.splitlines():
+            if line.startswith("db_statements_total "):
+                return float(line.split()[1])
+        raise AssertionError("db_statements_total is missing")
+
+    before = statements()
+    person.get("/api/households")
+    # The session lookup and the households query.
+    assert statements() - before == 2

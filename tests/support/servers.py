@@ -122,15 +122,14 @@ def stoppable_postgres() -> Iterator[StoppablePostgres]:
     import pgserver
 
     root = Path(tempfile.mkdtemp(prefix="htm-pg-faults-", dir="/var/tmp"))
-    server = pgserver.get_server(root / "data", cleanup_mode="delete")
+    server = pgserver.get_server(root / "data", cleanup_mode=None)
     info = server.get_postmaster_info()
     assert info.socket_dir is not None
     postgres = StoppablePostgres(server, root / "data", info.socket_dir, server.system_user)
     try:
         yield postgres
     finally:
-        # pgserver only knows the first postmaster; stop whichever one is running now.
+        # pgserver only knows the first postmaster: stop whichever one runs now, ourselves.
         with suppress(subprocess.CalledProcessError):
             postgres.stop()
-        server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
