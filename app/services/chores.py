@@ -80,11 +80,6 @@ class ChoreRow:
         # is still checked against its schema once, when FastAPI serializes it.
         row = self.row
         rule = rule_of(row)
-        assignee = (
-            PersonRef.model_construct(user_id=row.assignee_id, display_name=row.assignee_name)
-            if row.assignee_id is not None and row.assignee_name is not None
-            else None
-        )
         return ChoreOut.model_construct(
             id=row.id,
             name=row.name,
@@ -102,7 +97,7 @@ class ChoreRow:
                 anchor=rule.anchor,
             ),
             assignment=AssignmentOut.model_construct(mode=row.assignment, members=self.members),
-            assignee=assignee,
+            assignee=PersonRef.of(row.assignee_id, row.assignee_name),
             start_date=row.start_date,
             next_due=row.next_due,
             last_done_at=row.last_done_at,
@@ -359,7 +354,7 @@ def calendar(
             )
         )
     )
-    names = dict(
+    names: dict[int | None, str] = dict(
         db.execute(
             select(User.id, User.display_name)
             .join(Membership, Membership.user_id == User.id)
@@ -379,18 +374,13 @@ def calendar(
         for day, assignee in zip(dates, who, strict=True):
             if day < start or (user_id is not None and assignee != user_id):
                 continue
-            person = (
-                PersonRef(user_id=assignee, display_name=names[assignee])
-                if assignee in names
-                else None
-            )
             items.append(
                 CalendarItem(
                     chore_id=chore.id,
                     name=chore.name,
                     category=chore.category,
                     date=day,
-                    assignee=person,
+                    assignee=PersonRef.of(assignee, names.get(assignee)),
                 )
             )
     items.sort(key=lambda item: (item.date, item.category, item.name, item.chore_id))

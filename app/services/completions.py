@@ -197,9 +197,6 @@ def _history(household_id: int) -> Select[Completion, Chore, str, str]:
 
 
 def _out(entry: Completion, chore: Chore, doer: str | None, recorder: str | None) -> CompletionOut:
-    def ref(user_id: int | None, name: str | None) -> PersonRef | None:
-        return PersonRef(user_id=user_id, display_name=name) if user_id and name else None
-
     return CompletionOut(
         id=entry.id,
         chore_id=chore.id,
@@ -207,9 +204,9 @@ def _out(entry: Completion, chore: Chore, doer: str | None, recorder: str | None
         category=chore.category,
         due_date=entry.due_date,
         kind=entry.kind,
-        done_by=ref(entry.done_by, doer),
+        done_by=PersonRef.of(entry.done_by, doer),
         done_at=entry.done_at,
-        recorded_by=ref(entry.recorded_by, recorder),
+        recorded_by=PersonRef.of(entry.recorded_by, recorder),
         points=entry.points,
         minutes=entry.minutes,
     )
