@@ -23,6 +23,7 @@ help:
 	@echo "make synth  cdk8s: write gitops/<environment>/ for every environment in cdk8s/environments/"
 	@echo "make seal   seal database-secret and backend-secret for CDK8S_ENV (default production), then synth"
 	@echo "make cluster  ansible-playbook site.yml: bare Raspberry Pis to the GitOps-driven k3s cluster"
+	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
 
 $(BOOTSTRAP)/bin/uv:
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -130,7 +131,8 @@ seal: venv
 
 # Benchmark: prints a table and writes var/bench/latest.json (see bench/run.py).
 bench: venv
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; } \
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 
