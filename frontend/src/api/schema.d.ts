@@ -602,7 +602,10 @@ export interface components {
             assignment: components["schemas"]["AssignmentOut"];
             /** Category */
             category: string;
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             */
             created_at: string;
             /** Estimated Minutes */
             estimated_minutes: number | null;
@@ -661,7 +664,10 @@ export interface components {
             chore_id: number;
             /** Chore Name */
             chore_name: string;
-            /** Done At */
+            /**
+             * Done At
+             * Format: date-time
+             */
             done_at: string;
             done_by: components["schemas"]["PersonRef"] | null;
             /**
@@ -710,7 +716,10 @@ export interface components {
         };
         /** FeedOut */
         FeedOut: {
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             */
             created_at: string;
             /** Url */
             url: string;
@@ -739,7 +748,10 @@ export interface components {
         };
         /** HouseholdOut */
         HouseholdOut: {
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             */
             created_at: string;
             /** Id */
             id: number;
@@ -781,9 +793,15 @@ export interface components {
         InviteCreatedOut: {
             /** Code */
             code: string;
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             */
             created_at: string;
-            /** Expires At */
+            /**
+             * Expires At
+             * Format: date-time
+             */
             expires_at: string;
             /** Id */
             id: number;
@@ -793,9 +811,15 @@ export interface components {
         };
         /** InviteOut */
         InviteOut: {
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             */
             created_at: string;
-            /** Expires At */
+            /**
+             * Expires At
+             * Format: date-time
+             */
             expires_at: string;
             /** Id */
             id: number;
@@ -805,7 +829,10 @@ export interface components {
         };
         /** InvitePreviewOut */
         InvitePreviewOut: {
-            /** Expires At */
+            /**
+             * Expires At
+             * Format: date-time
+             */
             expires_at: string;
             /** Household Name */
             household_name: string;
@@ -824,7 +851,10 @@ export interface components {
             display_name: string;
             /** Email */
             email: string;
-            /** Joined At */
+            /**
+             * Joined At
+             * Format: date-time
+             */
             joined_at: string;
             role: components["schemas"]["Role"];
             /** User Id */
@@ -965,7 +995,10 @@ export interface components {
         };
         /** UserOut */
         UserOut: {
-            /** Created At */
+            /**
+             * Created At
+             * Format: date-time
+             */
             created_at: string;
             /** Display Name */
             display_name: string;
