@@ -16,6 +16,7 @@ import functools
 import hashlib
 import http.server
 import os
+import re
 import shutil
 import signal
 import socket
@@ -57,6 +58,11 @@ PI_CMDLINE = (
 )
 HOSTS = {"rpi-master": 1, "rpi-worker-1": 2, "rpi-worker-2": 3}
 NSPAWN_REBOOT_EXIT = 133
+# Machine n is <SUBNET>.n.2, the host's end of its veth <SUBNET>.n.1. Network names carry the
+# test process's id, so a run only ever removes its own (and those of dead runs).
+SUBNET = "10.214"
+LINK_NAME = re.compile(r"^htm(\d+)h\d+$")
+NETNS_NAME = re.compile(r"^htm-(\d+)-\w+$")
 
 
 def debian_mirror() -> str:
@@ -234,19 +240,19 @@ class Machine:
 
     @property
     def netns(self) -> str:
-        return f"htm-it-{self.index}"
+        return f"htm-{os.getpid()}-{self.index}"
 
     @property
     def host_link(self) -> str:
-        return f"htmit{self.index}h"
+        return f"htm{os.getpid()}h{self.index}"
 
     @property
     def address(self) -> str:
-        return f"10.213.{self.index}.2"
+        return f"{SUBNET}.{self.index}.2"
 
     @property
     def host_address(self) -> str:
-        return f"10.213.{self.index}.1"
+        return f"{SUBNET}.{self.index}.1"
 
     def ssh(self, command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -282,9 +288,34 @@ def _cleanup_network(machine: Machine) -> None:
     subprocess.run(["ip", "netns", "delete", machine.netns], capture_output=True, check=False)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_networks() -> None:
+    """Veth links and namespaces left by test runs that died without cleaning up."""
+    links = run(["ip", "-o", "link", "show"]).stdout.splitlines()
+    for line in links:
+        name = line.split(":")[1].strip().split("@")[0]
+        match = LINK_NAME.match(name)
+        if match and not _pid_alive(int(match[1])):
+            subprocess.run(["ip", "link", "delete", name], capture_output=True, check=False)
+    for line in run(["ip", "netns", "list"]).stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        match = NETNS_NAME.match(name)
+        if match and not _pid_alive(int(match[1])):
+            subprocess.run(["ip", "netns", "delete", name], capture_output=True, check=False)
+
+
 def _setup_network(machine: Machine) -> None:
     _cleanup_network(machine)
-    inner = f"htmit{machine.index}c"
+    inner = f"htm{os.getpid()}c{machine.index}"
     run(["ip", "netns", "add", machine.netns])
     run(["ip", "link", "add", machine.host_link, "type", "veth", "peer", "name", inner])
     run(["ip", "link", "set", inner, "netns", machine.netns])
@@ -336,11 +367,16 @@ def nspawn_unavailable_reason() -> str | None:
             "openssh-client iproute2; `make test` installs them when run as root)"
         )
     probe = subprocess.run(
-        ["ip", "netns", "add", "htm-it-probe"], capture_output=True, text=True, check=False
+        ["ip", "netns", "add", f"htm-{os.getpid()}-probe"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if probe.returncode != 0:
         return f"cannot create network namespaces: {probe.stderr.strip()}"
-    subprocess.run(["ip", "netns", "delete", "htm-it-probe"], capture_output=True, check=False)
+    subprocess.run(
+        ["ip", "netns", "delete", f"htm-{os.getpid()}-probe"], capture_output=True, check=False
+    )
     return None
 
 
@@ -470,8 +506,13 @@ def nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
     reason = nspawn_unavailable_reason()
     if reason:
         pytest.skip(f"nspawn cluster integration test skipped: {reason}")
+    waiting = time.monotonic()
     with exclusive_machines():
+        print(f"\nmachines lock acquired after {time.monotonic() - waiting:.0f}s")
+        started = time.monotonic()
+        remove_stale_networks()
         yield from _nspawn_cluster(tmp_path_factory)
+        print(f"\nnspawn cluster: {time.monotonic() - started:.0f}s from boot to teardown")
 
 
 def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:

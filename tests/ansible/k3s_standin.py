@@ -51,7 +51,7 @@ def notify_ready() -> None:
 
 def serve(role: str) -> None:
     Path("/run/k3s-standin").mkdir(exist_ok=True)
-    Path("/run/k3s-standin", role).write_text(f"{VERSION} {os.getpid()}\n")
+    Path("/run/k3s-standin", role).write_text(f"{VERSION} {os.getpid()} {time.time()}\n")
     if role == "server":
         kubeconfig = Path("/etc/rancher/k3s/k3s.yaml")
         kubeconfig.parent.mkdir(parents=True, exist_ok=True)
