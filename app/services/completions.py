@@ -227,14 +227,14 @@ def history(
     if member_id is not None:
         statement = statement.where(Completion.done_by == member_id)
     statement = statement.order_by(Completion.done_at.desc(), Completion.id.desc()).limit(limit)
-    return [_out(*row.tuple()) for row in db.execute(statement).all()]
+    return [_out(*row) for row in db.execute(statement).all()]
 
 
 def one(db: Session, household: Household, completion_id: int) -> CompletionOut:
     row = db.execute(_history(household.id).where(Completion.id == completion_id)).one_or_none()
     if row is None:
         raise not_found("Completion")
-    return _out(*row.tuple())
+    return _out(*row)
 
 
 def stats(db: Session, household: Household, start: date, end: date) -> StatsOut:
