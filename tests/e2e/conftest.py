@@ -5,7 +5,6 @@ template in front of the built frontend, and Debian's chromium driven by Playwri
 (`make e2e-deps`) before pytest runs; these fixtures fail with that advice when they are missing.
 """
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -15,20 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.stack import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    DIST,
-    NGINX,
-    REPO,
-    SCREENSHOTS,
-    Site,
-    free_port,
-    render_site,
-    stop,
-    wait_for,
-)
+from tests.e2e.stack import CHROMIUM, CHROMIUM_ARGS, DIST, NGINX, SCREENSHOTS, Site, render_site
 from tests.support.databases import create_postgres_database, drop_postgres_database, migrate
+from tests.support.servers import free_port, stop, uvicorn, wait_until_up
 
 
 @pytest.fixture(scope="session")
@@ -50,54 +38,35 @@ def site(built_frontend: Path, postgres_admin_url: str) -> Iterator[Site]:
     workdir.chmod(0o755)
     (workdir / "cache").mkdir(mode=0o777)
     (workdir / "cache").chmod(0o777)
-    backend_port, site_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "test",
-        "FRONTEND_DIST": str(workdir / "no-frontend"),  # nginx serves the build, not uvicorn
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_KIB": "1024",
-    }
-    backend = subprocess.Popen(
-        [
-            str(REPO / ".venv" / "bin" / "uvicorn"),
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(backend_port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-    )
+    site_port = free_port()
     nginx: subprocess.Popen[bytes] | None = None
     try:
-        wait_for(f"http://127.0.0.1:{backend_port}/health", backend)
-        config = render_site(workdir, site_port, f"127.0.0.1:{backend_port}", built_frontend)
-        nginx = subprocess.Popen(
-            [
-                str(NGINX),
-                "-p",
-                str(workdir),
-                "-e",
-                str(workdir / "error.log"),
-                "-c",
-                str(config),
-                "-g",
-                "daemon off;",
-            ],
-        )
-        wait_for(f"http://127.0.0.1:{site_port}/", nginx)
-        yield Site(
-            url=f"http://127.0.0.1:{site_port}", backend_url=f"http://127.0.0.1:{backend_port}"
-        )
+        # nginx serves the build here, not uvicorn.
+        with uvicorn(
+            database_url,
+            extra_env={"FRONTEND_DIST": str(workdir / "no-frontend")},
+            args=("--log-level", "warning"),
+        ) as backend_url:
+            backend = backend_url.removeprefix("http://")
+            config = render_site(workdir, site_port, backend, built_frontend)
+            nginx = subprocess.Popen(
+                [
+                    str(NGINX),
+                    "-p",
+                    str(workdir),
+                    "-e",
+                    str(workdir / "error.log"),
+                    "-c",
+                    str(config),
+                    "-g",
+                    "daemon off;",
+                ],
+            )
+            wait_until_up(f"http://127.0.0.1:{site_port}/", nginx)
+            yield Site(url=f"http://127.0.0.1:{site_port}", backend_url=backend_url)
     finally:
         if nginx is not None:
             stop(nginx)
-        stop(backend)
         errors = (workdir / "error.log").read_text() if (workdir / "error.log").exists() else ""
         shutil.rmtree(workdir, ignore_errors=True)
         drop_postgres_database(postgres_admin_url, database_url)
