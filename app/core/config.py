@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     default_time_zone: str = "Asia/Tokyo"
 
+    # Per process; the pool waits at most db_pool_timeout seconds for a free connection (503).
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_pool_overflow: int = Field(default=5, ge=0, le=100)
+    db_pool_timeout: float = Field(default=5, gt=0, le=60)
+
     session_ttl_days: int = Field(default=30, ge=1, le=365)
     login_window_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_account: int = Field(default=5, ge=1)

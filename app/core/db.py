@@ -56,15 +56,21 @@ def _count_statement(*_args: Any) -> None:
     DB_STATEMENTS.inc()
 
 
-def make_engine(url: str) -> Engine:
-    engine = _make_engine(url)
+def make_engine(url: str, *, pool_size: int = 5, overflow: int = 5, timeout: float = 5) -> Engine:
+    engine = _make_engine(url, pool_size, overflow, timeout)
     event.listen(engine, "before_cursor_execute", _count_statement)
     return engine
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, pool_size: int, overflow: int, timeout: float) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 15},
+            pool_size=pool_size,
+            max_overflow=overflow,
+            pool_timeout=timeout,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -80,9 +86,9 @@ def _make_engine(url: str) -> Engine:
     # 503 and SQLAlchemy then discards the whole pool, so the next requests reconnect.
     return create_engine(
         url,
-        pool_size=5,
-        max_overflow=5,
-        pool_timeout=5,
+        pool_size=pool_size,
+        max_overflow=overflow,
+        pool_timeout=timeout,
         connect_args={"connect_timeout": 3},
     )
 

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 
@@ -136,5 +137,12 @@ def install_error_handlers(app: FastAPI) -> None:
             {"Retry-After": "5"},
         )
 
+    async def _busy(_request: Request, _exc: Exception) -> JSONResponse:
+        # Every pooled connection stayed busy for DB_POOL_TIMEOUT: shed load, do not queue.
+        return error_response(
+            503, "busy", "The server is busy; try again shortly", {"Retry-After": "1"}
+        )
+
     app.add_exception_handler(OperationalError, _db_down)
     app.add_exception_handler(InterfaceError, _db_down)
+    app.add_exception_handler(PoolTimeout, _busy)

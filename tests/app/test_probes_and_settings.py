@@ -123,3 +123,19 @@ def test_metrics_count_sql_statements(app: FastAPI) -> None:
     person.get("/api/households")
     # The session lookup and the households query.
     assert statements() - before == 2
+
+
+def test_exhausted_connection_pool_answers_503_not_500(app: FastAPI, database_url: str) -> None:
+    """Found by the benchmark: a request that waited out the pool got a 500."""
+    settings = make_settings(database_url, db_pool_size=1, db_pool_overflow=0, db_pool_timeout=0.2)
+    application = create_app(settings)
+    person = sign_up(application)
+    held = application.state.engine.connect()
+    try:
+        response = person.get("/api/households")
+    finally:
+        held.close()
+        application.state.engine.dispose()
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The server is busy; try again shortly", "code": "busy"}
+    assert response.headers["Retry-After"] == "1"
