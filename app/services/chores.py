@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter
 from sqlalchemy import Row, Select, String, cast, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.core.errors import AppError, not_found
@@ -15,7 +16,6 @@ from app.domain.rotation import Assignment, projected_assignees
 from app.models import Chore, ChoreMember, Completion, Household, Membership, User
 from app.schemas.chores import (
     AssignmentIn,
-    AssignmentOut,
     CalendarItem,
     ChoreCreateIn,
     ChoreOut,
@@ -24,7 +24,6 @@ from app.schemas.chores import (
     DueWindow,
     PersonRef,
     RecurrenceIn,
-    RecurrenceOut,
 )
 from app.services.access import Member
 
@@ -62,10 +61,15 @@ def rotation_of(chore: Chore) -> list[int]:
     return [member.user_id for member in chore.rotation]
 
 
+CHORES = Chore.__table__
+_CHORE_LIST: TypeAdapter[list[ChoreOut]] = TypeAdapter(list[ChoreOut])
+_DUE_LIST: TypeAdapter[list[DueItem]] = TypeAdapter(list[DueItem])
+
+
 @dataclass(frozen=True)
 class ChoreRow:
-    """A chore as list views show it: a plain row (no ORM objects, the lists are the hot
-    path on a Raspberry Pi) with its assignee's name, last completion and members."""
+    """A chore as list views show it: a plain row with its assignee's name, last completion and
+    members. No ORM objects and no model per field: the lists are the hot path on a Pi."""
 
     row: Row[Any]
     members: list[int]
@@ -75,66 +79,79 @@ class ChoreRow:
         next_due: date | None = self.row.next_due
         return next_due
 
-    def out(self) -> ChoreOut:
-        # model_construct: every value comes from the database typed already; the response
-        # is still checked against its schema once, when FastAPI serializes it.
+    def data(self) -> dict[str, Any]:
         row = self.row
         rule = rule_of(row)
-        return ChoreOut.model_construct(
-            id=row.id,
-            name=row.name,
-            category=row.category,
-            notes=row.notes,
-            estimated_minutes=row.estimated_minutes,
-            points=row.points,
-            archived=row.archived,
-            recurrence=RecurrenceOut.model_construct(
-                kind=rule.kind,
-                every=rule.every,
-                unit=rule.unit,
-                weekdays=list(rule.weekdays),
-                month_day=rule.month_day,
-                anchor=rule.anchor,
-            ),
-            assignment=AssignmentOut.model_construct(mode=row.assignment, members=self.members),
-            assignee=PersonRef.of(row.assignee_id, row.assignee_name),
-            start_date=row.start_date,
-            next_due=row.next_due,
-            last_done_at=row.last_done_at,
-            created_at=row.created_at,
+        assignee = (
+            {"user_id": row.assignee_id, "display_name": row.assignee_name}
+            if row.assignee_id is not None and row.assignee_name is not None
+            else None
         )
+        return {
+            "id": row.id,
+            "name": row.name,
+            "category": row.category,
+            "notes": row.notes,
+            "estimated_minutes": row.estimated_minutes,
+            "points": row.points,
+            "archived": row.archived,
+            "recurrence": {
+                "kind": rule.kind,
+                "every": rule.every,
+                "unit": rule.unit,
+                "weekdays": list(rule.weekdays),
+                "month_day": rule.month_day,
+                "anchor": rule.anchor,
+            },
+            "assignment": {"mode": row.assignment, "members": self.members},
+            "assignee": assignee,
+            "start_date": row.start_date,
+            "next_due": row.next_due,
+            "last_done_at": row.last_done_at,
+            "created_at": row.created_at,
+        }
+
+    def out(self) -> ChoreOut:
+        return ChoreOut.model_validate(self.data())
 
 
-def _rows(household_id: int) -> Select[Any]:
-    assignee = aliased(User)
+def outs(rows: list[ChoreRow]) -> list[ChoreOut]:
+    # One validation call for the whole list (pydantic-core), not one model per field.
+    return _CHORE_LIST.validate_python([row.data() for row in rows])
+
+
+def _chore_rows() -> Select[Any]:
+    completions, members, users = Completion.__table__, ChoreMember.__table__, User.__table__
+    assignee = users.alias("assignee")
     last_done = (
-        select(func.max(Completion.done_at))
-        .where(Completion.chore_id == Chore.id, Completion.kind == "done")
-        .correlate(Chore)
+        select(func.max(completions.c.done_at))
+        .where(completions.c.chore_id == CHORES.c.id, completions.c.kind == "done")
         .scalar_subquery()
     )
     # "position:user_id,..." in one column: the members come with the chore in one statement.
-    members = (
+    member_list = (
         select(
             func.aggregate_strings(
-                cast(ChoreMember.position, String) + ":" + cast(ChoreMember.user_id, String), ","
+                cast(members.c.position, String) + ":" + cast(members.c.user_id, String), ","
             )
         )
-        .where(ChoreMember.chore_id == Chore.id)
-        .correlate(Chore)
+        .where(members.c.chore_id == CHORES.c.id)
         .scalar_subquery()
     )
-    return (
-        select(
-            *Chore.__table__.columns,
-            assignee.display_name.label("assignee_name"),
-            last_done.label("last_done_at"),
-            members.label("members"),
-        )
-        .select_from(Chore)
-        .outerjoin(assignee, assignee.id == Chore.assignee_id)
-        .where(Chore.household_id == household_id)
-    )
+    return select(
+        CHORES,
+        assignee.c.display_name.label("assignee_name"),
+        last_done.label("last_done_at"),
+        member_list.label("members"),
+    ).select_from(CHORES.outerjoin(assignee, assignee.c.id == CHORES.c.assignee_id))
+
+
+# Built once: constructing this statement costs more than running it.
+_CHORE_ROWS = _chore_rows()
+
+
+def _rows(household_id: int) -> Select[Any]:
+    return _CHORE_ROWS.where(CHORES.c.household_id == household_id)
 
 
 def _members(encoded: str | None) -> list[int]:
@@ -156,16 +173,16 @@ def list_chores(
 ) -> list[ChoreRow]:
     statement = _rows(member.household.id)
     if category is not None:
-        statement = statement.where(Chore.category == category)
+        statement = statement.where(CHORES.c.category == category)
     if assignee is not None:
-        statement = statement.where(Chore.assignee_id == assignee)
+        statement = statement.where(CHORES.c.assignee_id == assignee)
     if archived is not None:
-        statement = statement.where(Chore.archived.is_(archived))
-    return _fetch(db, statement.order_by(Chore.category, Chore.name, Chore.id))
+        statement = statement.where(CHORES.c.archived.is_(archived))
+    return _fetch(db, statement.order_by(CHORES.c.category, CHORES.c.name, CHORES.c.id))
 
 
 def get_row(db: Session, member: Member, chore_id: int) -> ChoreRow:
-    rows = _fetch(db, _rows(member.household.id).where(Chore.id == chore_id))
+    rows = _fetch(db, _rows(member.household.id).where(CHORES.c.id == chore_id))
     if not rows:
         raise not_found("Chore")
     return rows[0]
@@ -317,23 +334,23 @@ def due(db: Session, member: Member, window: DueWindow, assignee: int | None) ->
     """Chores due up to the end of the window, overdue ones included, in one statement."""
     day = today(member.household)
     statement = _rows(member.household.id).where(
-        Chore.archived.is_(False),
-        Chore.next_due.is_not(None),
-        Chore.next_due <= window_end(window, day),
+        CHORES.c.archived.is_(False),
+        CHORES.c.next_due.is_not(None),
+        CHORES.c.next_due <= window_end(window, day),
     )
     if assignee is not None:
-        statement = statement.where(Chore.assignee_id == assignee)
-    rows = _fetch(db, statement.order_by(Chore.next_due, Chore.category, Chore.name, Chore.id))
-    items = []
-    for row in rows:
-        due_date = row.next_due
-        assert due_date is not None
-        items.append(
-            DueItem.model_construct(
-                chore=row.out(), due_date=due_date, days_overdue=max(0, (day - due_date).days)
-            )
-        )
-    return items
+        statement = statement.where(CHORES.c.assignee_id == assignee)
+    order = (CHORES.c.next_due, CHORES.c.category, CHORES.c.name, CHORES.c.id)
+    return _DUE_LIST.validate_python(
+        [
+            {
+                "chore": row.data(),
+                "due_date": row.next_due,
+                "days_overdue": max(0, (day - row.next_due).days),  # type: ignore[operator]
+            }
+            for row in _fetch(db, statement.order_by(*order))
+        ]
+    )
 
 
 def calendar(

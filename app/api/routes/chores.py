@@ -30,7 +30,7 @@ def list_chores(
     archived: bool | None = False,
 ) -> list[ChoreOut]:
     rows = chores.list_chores(db, member, category=category, assignee=assignee, archived=archived)
-    return [row.out() for row in rows]
+    return chores.outs(rows)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
