@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -64,12 +64,15 @@ def make_engine(url: str, *, pool_size: int = 5, overflow: int = 5, timeout: flo
 
 def _make_engine(url: str, pool_size: int, overflow: int, timeout: float) -> Engine:
     if url.startswith("sqlite"):
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        # An in-memory database lives in one connection: no pool to size.
+        pool = (
+            {}
+            if in_memory
+            else {"pool_size": pool_size, "max_overflow": overflow, "pool_timeout": timeout}
+        )
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 15},
-            pool_size=pool_size,
-            max_overflow=overflow,
-            pool_timeout=timeout,
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **pool
         )
 
         @event.listens_for(engine, "connect")

@@ -139,3 +139,9 @@ def test_exhausted_connection_pool_answers_503_not_500(app: FastAPI, database_ur
     assert response.status_code == 503
     assert response.json() == {"detail": "The server is busy; try again shortly", "code": "busy"}
     assert response.headers["Retry-After"] == "1"
+
+
+def test_in_memory_sqlite_needs_no_pool_settings() -> None:
+    """The OpenAPI dump builds the app on sqlite:// (a regression once broke `make api-client`)."""
+    application = create_app(make_settings("sqlite://"))
+    assert application.openapi()["info"]["title"] == "Household task manager"
