@@ -14,7 +14,6 @@ import platform
 import re
 import secrets
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,8 +48,10 @@ class Result:
     requests_per_s: float
     bare_requests_per_s: float
     ratio: float
-    p50_ms: float
+    p50_ms: float  # under wrk's closed-loop load (queueing included)
     p99_ms: float
+    paced_p99_ms: float | None  # at PACED_RATE requests/s, for the due lists
+    paced_errors: int
     statements_per_request: float
     response_bytes: int
 
@@ -90,8 +91,15 @@ def token(base: str, email: str) -> str:
     return match.group(1)
 
 
-def wrk(base: str, paths: list[str], cookie: str, method: str = "GET") -> tuple[float, int]:
-    """Requests/s and total requests, wrk on CPU 1 cycling through `paths`."""
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(
+    base: str, paths: list[str], cookie: str, method: str = "GET"
+) -> tuple[float, int, float, float]:
+    """Requests/s, total requests, p50 and p99 in ms: wrk on CPU 1 cycling through `paths`."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     lua_paths = ", ".join(json.dumps(p) for p in paths)
     script.write_text(
@@ -113,6 +121,7 @@ end
             "-c",
             "1",
             "wrk",
+            "--latency",
             "-t1",
             f"-c{CONNECTIONS}",
             f"-d{DURATION}s",
@@ -130,21 +139,25 @@ end
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non_2xx:
         raise RuntimeError(f"{non_2xx.group(1)} failed requests on {paths[0]}:\n{output}")
-    return rps, total
+    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    return rps, total, p50, p99
 
 
-async def paced(base: str, path: str, cookie: str) -> tuple[float, float]:
-    """p50/p99 latency in ms at a steady PACED_RATE requests/s (open loop)."""
+async def paced(base: str, path: str, cookie: str) -> tuple[float, int]:
+    """p99 latency in ms and the failed requests at a steady PACED_RATE requests/s (open loop)."""
     latencies: list[float] = []
+    errors = 0
     async with httpx.AsyncClient(
         base_url=base, cookies={"htm_session": cookie}, headers=CSRF_HEADERS, timeout=10
     ) as client:
 
         async def one() -> None:
+            nonlocal errors
             started = time.perf_counter()
             response = await client.get(path)
-            response.raise_for_status()
             latencies.append((time.perf_counter() - started) * 1000)
+            errors += response.status_code != 200
 
         tasks = []
         for _ in range(PACED_RATE * PACED_SECONDS):
@@ -152,7 +165,7 @@ async def paced(base: str, path: str, cookie: str) -> tuple[float, float]:
             await asyncio.sleep(1 / PACED_RATE)
         await asyncio.gather(*tasks)
     latencies.sort()
-    return statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
+    return latencies[int(len(latencies) * 0.99) - 1], errors
 
 
 def statements(base: str) -> float:
@@ -261,12 +274,23 @@ def run_scenarios(base: str, ids: dict[str, int]) -> list[Result]:
         sample.raise_for_status()
         (OUT / "payloads" / f"{name}.json").write_bytes(sample.content)
         before = statements(base)
-        rps, total = wrk(base, paths, cookie, method)
+        rps, total, p50, p99 = wrk(base, paths, cookie, method)
         per_request = (statements(base) - before) / total
-        bare_rps, _ = wrk(base, [f"/bench/bare/{name}"], cookie)
-        p50, p99 = asyncio.run(paced(base, paths[0], cookie)) if method == "GET" else (0.0, 0.0)
+        bare_rps, *_ = wrk(base, [f"/bench/bare/{name}"], cookie)
+        paced_p99, errors = (
+            asyncio.run(paced(base, paths[0], cookie)) if name in TARGETS else (None, 0)
+        )
         result = Result(
-            name, rps, bare_rps, rps / bare_rps, p50, p99, per_request, len(sample.content)
+            name,
+            rps,
+            bare_rps,
+            rps / bare_rps,
+            p50,
+            p99,
+            paced_p99,
+            errors,
+            per_request,
+            len(sample.content),
         )
         print(f"  {name}: {rps:.0f} req/s ({result.ratio:.2f} of bare)", flush=True)
         results.append(result)
@@ -289,10 +313,13 @@ def report(results: list[Result], rss: float) -> None:
     for name, target in TARGETS.items():
         verdict = "met" if by_name[name].ratio >= target else "MISSED"
         lines.append(f"target {name} >= {target} of bare: {by_name[name].ratio:.2f} {verdict}")
-    for name in ("due_real", "due_large"):
-        p99 = by_name[name].p99_ms
+    for name in TARGETS:
+        p99 = by_name[name].paced_p99_ms or 0.0
         verdict = "met" if p99 < 50 else "MISSED"
-        lines.append(f"target {name} p99 < 50 ms at {PACED_RATE} req/s: {p99:.1f} ms {verdict}")
+        lines.append(
+            f"target {name} p99 < 50 ms at {PACED_RATE} req/s: {p99:.1f} ms {verdict}"
+            f" ({by_name[name].paced_errors} failed)"
+        )
     print("\n".join(lines))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "latest.json").write_text(
