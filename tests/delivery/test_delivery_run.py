@@ -165,20 +165,25 @@ def image_cmd(port: int) -> list[str]:
     return cmd
 
 
-@pytest.fixture(scope="module")
-def backend(backend_image: BackendImage, postgres_admin_url: str) -> Iterator[RunningBackend]:
-    database_url = create_postgres_database(postgres_admin_url)
-    env = pod_environment(backend_image, database_url)
+def run_migrations(image: BackendImage, database_url: str) -> subprocess.CompletedProcess[str]:
+    """The run-migrations init container's command, as the manifest gives it."""
     init = container(pod_spec("backend.yaml", "backend"), "run-migrations", init=True)
-    migrated = subprocess.run(
+    return subprocess.run(
         init["command"],
-        cwd=backend_image.workdir,
-        env=env,
+        cwd=image.workdir,
+        env=pod_environment(image, database_url),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def backend(backend_image: BackendImage, postgres_admin_url: str) -> Iterator[RunningBackend]:
+    database_url = create_postgres_database(postgres_admin_url)
+    env = pod_environment(backend_image, database_url)
+    migrated = run_migrations(backend_image, database_url)
     assert migrated.returncode == 0, migrated.stderr
     assert "Running upgrade" in migrated.stderr  # alembic's log: migrations really ran
     port = free_port()
@@ -213,17 +218,7 @@ def test_a_second_migrations_run_is_a_no_op(
     backend_image: BackendImage, backend: RunningBackend
 ) -> None:
     """The second replica's init container finds the schema at head."""
-    init = container(pod_spec("backend.yaml", "backend"), "run-migrations", init=True)
-    env = pod_environment(backend_image, backend.database_url)
-    again = subprocess.run(
-        init["command"],
-        cwd=backend_image.workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = run_migrations(backend_image, backend.database_url)
     assert again.returncode == 0, again.stderr
     assert "Running upgrade" not in again.stderr
 
