@@ -1,6 +1,5 @@
 """Engine, sessions and the column types shared by every model."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,8 +97,3 @@ def _make_engine(url: str, pool_size: int, overflow: int, timeout: float) -> Eng
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    with factory() as session:
-        yield session
