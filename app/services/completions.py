@@ -1,17 +1,18 @@
 """Doing chores: complete, skip, undo, and the history with its edits and statistics."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import Session, aliased
+from pydantic import TypeAdapter
+from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.core.errors import AppError, conflict, not_found
 from app.domain.recurrence import local_date, next_due
 from app.domain.rotation import next_assignee
 from app.models import Chore, Completion, Household, Membership, User
-from app.schemas.chores import PersonRef
 from app.schemas.completions import (
     CategoryStats,
     CompleteIn,
@@ -185,31 +186,52 @@ def instants(household: Household, start: date, end: date) -> tuple[datetime, da
     )
 
 
-def _history(household_id: int) -> Select[Completion, Chore, str, str]:
-    doer, recorder = aliased(User), aliased(User)
-    return (
-        select(Completion, Chore, doer.display_name, recorder.display_name)
-        .join(Chore, Chore.id == Completion.chore_id)
-        .outerjoin(doer, doer.id == Completion.done_by)
-        .outerjoin(recorder, recorder.id == Completion.recorded_by)
-        .where(Completion.household_id == household_id)
+COMPLETIONS = Completion.__table__
+_HISTORY_LIST: TypeAdapter[list[CompletionOut]] = TypeAdapter(list[CompletionOut])
+
+
+def _history_rows() -> Select[Any]:
+    chores_table, users = Chore.__table__, User.__table__
+    doer, recorder = users.alias("doer"), users.alias("recorder")
+    return select(
+        COMPLETIONS,
+        chores_table.c.name.label("chore_name"),
+        chores_table.c.category,
+        doer.c.display_name.label("doer_name"),
+        recorder.c.display_name.label("recorder_name"),
+    ).select_from(
+        COMPLETIONS.join(chores_table, chores_table.c.id == COMPLETIONS.c.chore_id)
+        .outerjoin(doer, doer.c.id == COMPLETIONS.c.done_by)
+        .outerjoin(recorder, recorder.c.id == COMPLETIONS.c.recorded_by)
     )
 
 
-def _out(entry: Completion, chore: Chore, doer: str | None, recorder: str | None) -> CompletionOut:
-    return CompletionOut(
-        id=entry.id,
-        chore_id=chore.id,
-        chore_name=chore.name,
-        category=chore.category,
-        due_date=entry.due_date,
-        kind=entry.kind,
-        done_by=PersonRef.of(entry.done_by, doer),
-        done_at=entry.done_at,
-        recorded_by=PersonRef.of(entry.recorded_by, recorder),
-        points=entry.points,
-        minutes=entry.minutes,
-    )
+# Built once, and read as plain rows: a month of a large household's history is thousands.
+_HISTORY_ROWS = _history_rows()
+
+
+def _history(household_id: int) -> Select[Any]:
+    return _HISTORY_ROWS.where(COMPLETIONS.c.household_id == household_id)
+
+
+def _data(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "chore_id": row.chore_id,
+        "chore_name": row.chore_name,
+        "category": row.category,
+        "due_date": row.due_date,
+        "kind": row.kind,
+        "done_by": _person(row.done_by, row.doer_name),
+        "done_at": row.done_at,
+        "recorded_by": _person(row.recorded_by, row.recorder_name),
+        "points": row.points,
+        "minutes": row.minutes,
+    }
+
+
+def _person(user_id: int | None, name: str | None) -> dict[str, Any] | None:
+    return None if user_id is None or name is None else {"user_id": user_id, "display_name": name}
 
 
 def history(
@@ -221,20 +243,20 @@ def history(
     limit: int | None = None,
 ) -> list[CompletionOut]:
     since, until = instants(household, start, end)
-    statement = _history(household.id).where(
-        Completion.done_at >= since, Completion.done_at < until
-    )
+    done_at = COMPLETIONS.c.done_at
+    statement = _history(household.id).where(done_at >= since, done_at < until)
     if member_id is not None:
-        statement = statement.where(Completion.done_by == member_id)
-    statement = statement.order_by(Completion.done_at.desc(), Completion.id.desc()).limit(limit)
-    return [_out(*row) for row in db.execute(statement).all()]
+        statement = statement.where(COMPLETIONS.c.done_by == member_id)
+    statement = statement.order_by(done_at.desc(), COMPLETIONS.c.id.desc()).limit(limit)
+    return _HISTORY_LIST.validate_python([_data(row) for row in db.execute(statement)])
 
 
 def one(db: Session, household: Household, completion_id: int) -> CompletionOut:
-    row = db.execute(_history(household.id).where(Completion.id == completion_id)).one_or_none()
+    statement = _history(household.id).where(COMPLETIONS.c.id == completion_id)
+    row = db.execute(statement).one_or_none()
     if row is None:
         raise not_found("Completion")
-    return _out(*row)
+    return CompletionOut.model_validate(_data(row))
 
 
 def stats(db: Session, household: Household, start: date, end: date) -> StatsOut:
