@@ -17,6 +17,7 @@ from app.api.routes import (
     transfer,
 )
 from app.core import health
+from app.core.cache import ResponseCache
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers, not_found
@@ -53,8 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    # The same pool, for single statements that need no transaction (the authorization check).
+    app.state.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.session_factory = make_session_factory(engine)
     app.state.passwords = Passwords(settings)
+    app.state.response_cache = ResponseCache(settings.response_cache_mib * 2**20)
     app.state.migration_head = health.migration_head()
 
     install_error_handlers(app)

@@ -1,13 +1,15 @@
 """Request-scoped dependencies: the database session, the caller, the caller's household role."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Path, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
 from app.core.errors import not_authenticated
+from app.core.middleware import SAFE_METHODS
 from app.core.security import Passwords
 from app.models import Role, User
 from app.schemas.common import MAX_ID
@@ -27,9 +29,17 @@ async def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    # Opening a session does no I/O. Closing one does (a rollback) only while it still holds a
+    # connection: then it runs on the threadpool, never on the event loop.
+    session: Session = request.app.state.session_factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -53,12 +63,19 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
     """The single authorization check of household-scoped routes."""
 
     def dependency(
+        request: Request,
         db: DbDep,
         settings: SettingsDep,
         household_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         token: SessionToken = None,
     ) -> access.Member:
-        return access.member_of(db, settings, token, household_id, minimum)
+        # One statement in autocommit: no BEGIN and COMMIT round trips around it.
+        with request.app.state.autocommit_engine.connect() as connection:
+            member = access.member_of(connection, settings, token, household_id, minimum)
+        if request.method not in SAFE_METHODS:
+            # First, before any row lock: writes to one household queue here, in one order.
+            access.touch(db, [household_id])
+        return member
 
     return dependency
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     db_pool_overflow: int = Field(default=5, ge=0, le=100)
     db_pool_timeout: float = Field(default=5, gt=0, le=60)
 
+    # Household reads kept as JSON per process (app.core.cache); 0 turns the cache off.
+    response_cache_mib: int = Field(default=16, ge=0, le=256)
+
     session_ttl_days: int = Field(default=30, ge=1, le=365)
     login_window_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_account: int = Field(default=5, ge=1)

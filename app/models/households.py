@@ -1,11 +1,16 @@
 import enum
+import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime, utcnow
 from app.models.accounts import User
+
+
+def new_revision() -> int:
+    return secrets.randbits(63)  # fits a PostgreSQL bigint
 
 
 class Role(enum.StrEnum):
@@ -30,6 +35,10 @@ class Household(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Replaced on every change to what the household shows (services.access.touch): the key of
+    # its cached reads. Random, not a counter: a restored backup or a reused id (SQLite) must
+    # not meet the cached reads of another history.
+    revision: Mapped[int] = mapped_column(BigInteger, default=new_revision, server_default="0")
 
 
 class Membership(Base):

@@ -1,7 +1,12 @@
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from app.models import Household, Role
 from app.schemas.common import Instant, Language, Model, Name, TimeZone
+
+if TYPE_CHECKING:
+    from app.services.access import HouseholdView
 
 
 class HouseholdCreateIn(Model):
@@ -25,7 +30,7 @@ class HouseholdOut(Model):
     role: Role
 
     @classmethod
-    def of(cls, household: Household, role: str) -> "HouseholdOut":
+    def of(cls, household: "Household | HouseholdView", role: str) -> "HouseholdOut":
         return cls(
             id=household.id,
             name=household.name,

@@ -1,58 +1,125 @@
 """Who the caller is inside one household: the single authorization check of scoped routes."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import forbidden, not_authenticated, not_found
 from app.core.security import keyed_hash
-from app.models import Household, Membership, Role, User, UserSession
+from app.models import Household, Membership, Role, UserSession
+from app.models.households import new_revision
+
+
+class HouseholdClock(Protocol):
+    """What the date rules read of a household: a HouseholdView or an ORM Household."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def time_zone(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    """The household as its members see it, read with the caller's authorization."""
+
+    id: int
+    name: str
+    time_zone: str
+    language: str
+    created_at: datetime
+    revision: int
 
 
 @dataclass(frozen=True)
 class Member:
     """The caller as a member of one household: what every household-scoped route acts as."""
 
-    user: User
-    household: Household
+    user_id: int
+    household: HouseholdView
     role: Role
 
 
+def _member_rows() -> Any:
+    sessions, memberships, households = (
+        UserSession.__table__,
+        Membership.__table__,
+        Household.__table__,
+    )
+    return (
+        select(sessions.c.user_id, memberships.c.role, households)
+        .select_from(
+            sessions.outerjoin(
+                memberships,
+                (memberships.c.user_id == sessions.c.user_id)
+                & (memberships.c.household_id == bindparam("household_id")),
+            ).outerjoin(households, households.c.id == memberships.c.household_id)
+        )
+        .where(
+            sessions.c.token_hash == bindparam("token_hash"),
+            sessions.c.expires_at > bindparam("now"),
+        )
+    )
+
+
+# Built once: it runs on every household request, and building it costs more than running it.
+_MEMBER_ROWS = _member_rows()
+
+
 def member_of(
-    db: Session, settings: Settings, token: str | None, household_id: int, minimum: Role
+    connection: Connection, settings: Settings, token: str | None, household_id: int, minimum: Role
 ) -> Member:
-    """The session, its user and their role in the household, in one statement.
+    """The session, its user, their role and the household, in one statement.
 
     No valid session gets 401; outsiders get 404 (existence is not leaked); members below
     `minimum` get 403.
     """
     row = None
     if token:
-        row = db.execute(
-            select(User, Household, Membership.role)
-            .select_from(UserSession)
-            .join(User, User.id == UserSession.user_id)
-            .outerjoin(
-                Membership,
-                (Membership.user_id == User.id) & (Membership.household_id == household_id),
-            )
-            .outerjoin(Household, Household.id == Membership.household_id)
-            .where(
-                UserSession.token_hash == keyed_hash(settings.secret, token),
-                UserSession.expires_at > utcnow(),
-            )
+        row = connection.execute(
+            _MEMBER_ROWS,
+            {
+                "household_id": household_id,
+                "token_hash": keyed_hash(settings.secret, token),
+                "now": utcnow(),
+            },
         ).one_or_none()
     if row is None:
         raise not_authenticated()
-    user, household, role = row
-    if household is None:
+    if row.role is None:
         raise not_found("Household")
-    member = Member(user=user, household=household, role=Role(role))
+    household = HouseholdView(
+        id=row.id,
+        name=row.name,
+        time_zone=row.time_zone,
+        language=row.language,
+        created_at=row.created_at,
+        revision=row.revision,
+    )
+    member = Member(user_id=row.user_id, household=household, role=Role(row.role))
     if member.role.rank < minimum.rank:
         raise forbidden(
             "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"
         )
     return member
+
+
+def touch(db: Session, household_ids: Collection[int]) -> None:
+    """Gives the households a new revision in the caller's transaction: what they show changed.
+
+    Cached reads are keyed by the revision (app.core.cache). The update also locks the rows, so
+    writes to one household take their locks in one order: the household first.
+    """
+    if household_ids:
+        db.execute(
+            update(Household)
+            .where(Household.id.in_(sorted(household_ids)))
+            .values(revision=new_revision())
+        )

@@ -24,9 +24,9 @@ def path_for(token: str) -> str:
 def create(db: Session, settings: Settings, member: Member) -> tuple[CalendarFeed, str]:
     """A new secret URL for the caller; an older one of the same household stops working."""
     token = new_session_token()
-    feed = db.get(CalendarFeed, (member.household.id, member.user.id))
+    feed = db.get(CalendarFeed, (member.household.id, member.user_id))
     if feed is None:
-        feed = CalendarFeed(household_id=member.household.id, user_id=member.user.id)
+        feed = CalendarFeed(household_id=member.household.id, user_id=member.user_id)
         db.add(feed)
     feed.token_hash = keyed_hash(settings.secret, token)
     feed.created_at = utcnow()
@@ -38,7 +38,7 @@ def revoke(db: Session, member: Member) -> None:
     db.execute(
         delete(CalendarFeed).where(
             CalendarFeed.household_id == member.household.id,
-            CalendarFeed.user_id == member.user.id,
+            CalendarFeed.user_id == member.user_id,
         )
     )
     db.commit()

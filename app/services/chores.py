@@ -13,7 +13,7 @@ from app.core.db import utcnow
 from app.core.errors import AppError, not_found
 from app.domain.recurrence import Rule, add_months, first_due, local_date, occurrences
 from app.domain.rotation import Assignment, projected_assignees
-from app.models import Chore, ChoreMember, Completion, Household, Membership, User
+from app.models import Chore, ChoreMember, Completion, Membership, User
 from app.schemas.chores import (
     AssignmentIn,
     CalendarItem,
@@ -25,12 +25,12 @@ from app.schemas.chores import (
     PersonRef,
     RecurrenceIn,
 )
-from app.services.access import Member
+from app.services.access import HouseholdClock, Member
 
 MAX_CALENDAR_DAYS = 366
 
 
-def today(household: Household) -> date:
+def today(household: HouseholdClock) -> date:
     """ "Today" is the household's today, in its own time zone."""
     return local_date(utcnow(), household.time_zone)
 
@@ -240,7 +240,7 @@ def _apply_assignment(chore: Chore, assignment: AssignmentIn) -> None:
         chore.assignee_id = assignment.members[0] if assignment.members else None
 
 
-def build(household: Household, data: ChoreCreateIn, day: date) -> Chore:
+def build(household: HouseholdClock, data: ChoreCreateIn, day: date) -> Chore:
     """A new chore (not yet added to the session); `day` is the household's today."""
     chore = Chore(
         household_id=household.id,
@@ -354,7 +354,7 @@ def due(db: Session, member: Member, window: DueWindow, assignee: int | None) ->
 
 
 def calendar(
-    db: Session, household: Household, start: date, end: date, user_id: int | None = None
+    db: Session, household: HouseholdClock, start: date, end: date, user_id: int | None = None
 ) -> list[CalendarItem]:
     """Occurrences projected from each chore's rule, in [start, end]."""
     if end < start:

@@ -12,7 +12,7 @@ from app.core.db import utcnow
 from app.core.errors import AppError, conflict, not_found
 from app.domain.recurrence import local_date, next_due
 from app.domain.rotation import next_assignee
-from app.models import Chore, Completion, Household, Membership, User
+from app.models import Chore, Completion, Membership, User
 from app.schemas.completions import (
     CategoryStats,
     CompleteIn,
@@ -22,7 +22,7 @@ from app.schemas.completions import (
     StatsOut,
 )
 from app.services import chores
-from app.services.access import Member
+from app.services.access import HouseholdClock, Member
 
 # Phones' clocks drift: a completion a few minutes "in the future" is still now.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -49,8 +49,8 @@ def record(
         raise conflict("chore_archived", "This chore is archived; restore it first")
     if chore.next_due is None:
         raise conflict("chore_finished", "This one-off chore is already done")
-    done_by = data.done_by or member.user.id
-    if done_by != member.user.id:
+    done_by = data.done_by or member.user_id
+    if done_by != member.user_id:
         _require_member(db, member.household.id, done_by)
     done_at = _check_done_at(data.done_at) if data.done_at else utcnow()
     done = kind == "done"
@@ -61,7 +61,7 @@ def record(
         kind=kind,
         done_by=done_by,
         done_at=done_at,
-        recorded_by=member.user.id,
+        recorded_by=member.user_id,
         points=chore.points if done else 0,
         minutes=(chore.estimated_minutes or 0) if done else 0,
         assignee_before=chore.assignee_id,
@@ -166,7 +166,7 @@ def delete(db: Session, member: Member, completion_id: int) -> None:
 
 
 def date_range(
-    household: Household, start: date | None, end: date | None, default_days: int
+    household: HouseholdClock, start: date | None, end: date | None, default_days: int
 ) -> tuple[date, date]:
     end = end or chores.today(household)
     start = start or end - timedelta(days=default_days - 1)
@@ -177,7 +177,7 @@ def date_range(
     return start, end
 
 
-def instants(household: Household, start: date, end: date) -> tuple[datetime, datetime]:
+def instants(household: HouseholdClock, start: date, end: date) -> tuple[datetime, datetime]:
     """The UTC instants that bound the household-local days [start, end]."""
     zone = ZoneInfo(household.time_zone)
     return (
@@ -236,7 +236,7 @@ def _person(user_id: int | None, name: str | None) -> dict[str, Any] | None:
 
 def history(
     db: Session,
-    household: Household,
+    household: HouseholdClock,
     start: date,
     end: date,
     member_id: int | None = None,
@@ -251,7 +251,7 @@ def history(
     return _HISTORY_LIST.validate_python([_data(row) for row in db.execute(statement)])
 
 
-def one(db: Session, household: Household, completion_id: int) -> CompletionOut:
+def one(db: Session, household: HouseholdClock, completion_id: int) -> CompletionOut:
     statement = _history(household.id).where(COMPLETIONS.c.id == completion_id)
     row = db.execute(statement).one_or_none()
     if row is None:
@@ -259,7 +259,7 @@ def one(db: Session, household: Household, completion_id: int) -> CompletionOut:
     return CompletionOut.model_validate(_data(row))
 
 
-def stats(db: Session, household: Household, start: date, end: date) -> StatsOut:
+def stats(db: Session, household: HouseholdClock, start: date, end: date) -> StatsOut:
     since, until = instants(household, start, end)
     in_range = (
         Completion.household_id == household.id,

@@ -11,7 +11,7 @@ from app.core.errors import AppError, conflict, forbidden, not_found
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
 from app.models import Household, Invite, Membership, Role, User
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
-from app.services import chores
+from app.services import access, chores
 from app.services.access import Member
 
 
@@ -39,7 +39,7 @@ def create(db: Session, settings: Settings, user: User, data: HouseholdCreateIn)
 
 
 def update_settings(db: Session, member: Member, data: HouseholdUpdateIn) -> Household:
-    household = member.household
+    household = db.get_one(Household, member.household.id)
     for field in ("name", "time_zone", "language"):
         value = getattr(data, field)
         if value is not None:
@@ -49,7 +49,7 @@ def update_settings(db: Session, member: Member, data: HouseholdUpdateIn) -> Hou
 
 
 def delete(db: Session, member: Member) -> None:
-    db.delete(member.household)
+    db.delete(db.get_one(Household, member.household.id))
     db.commit()
 
 
@@ -63,10 +63,10 @@ def members(db: Session, household_id: int) -> list[tuple[Membership, User]]:
     return [(membership, user) for membership, user in rows]
 
 
-def _membership_for_change(db: Session, household: Household, user_id: int) -> Membership:
+def _membership_for_change(db: Session, household_id: int, user_id: int) -> Membership:
     # Lock the household row: concurrent demotions must not leave it without an admin.
-    db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
-    membership = db.get(Membership, (household.id, user_id))
+    db.execute(select(Household.id).where(Household.id == household_id).with_for_update())
+    membership = db.get(Membership, (household_id, user_id))
     if membership is None:
         raise not_found("Member")
     return membership
@@ -88,7 +88,7 @@ def _ensure_an_admin_remains(db: Session, household_id: int, leaving: Membership
 
 
 def change_role(db: Session, member: Member, user_id: int, role: Role) -> tuple[Membership, User]:
-    membership = _membership_for_change(db, member.household, user_id)
+    membership = _membership_for_change(db, member.household.id, user_id)
     if role != Role.ADMIN:
         _ensure_an_admin_remains(db, member.household.id, membership)
     membership.role = role
@@ -99,9 +99,9 @@ def change_role(db: Session, member: Member, user_id: int, role: Role) -> tuple[
 
 def remove(db: Session, member: Member, user_id: int) -> None:
     """Admins remove anyone; every member may remove themselves (leave)."""
-    if user_id != member.user.id and member.role is not Role.ADMIN:
+    if user_id != member.user_id and member.role is not Role.ADMIN:
         raise forbidden("Only admins can remove other members")
-    membership = _membership_for_change(db, member.household, user_id)
+    membership = _membership_for_change(db, member.household.id, user_id)
     _ensure_an_admin_remains(db, member.household.id, membership)
     chores.forget_member(db, member.household.id, user_id)
     db.delete(membership)
@@ -117,7 +117,7 @@ def create_invite(
         household_id=member.household.id,
         code_hash=keyed_hash(settings.secret, code),
         role=data.role,
-        created_by=member.user.id,
+        created_by=member.user_id,
         expires_at=utcnow() + timedelta(hours=hours),
     )
     db.add(invite)
@@ -175,5 +175,6 @@ def accept_invite(db: Session, settings: Settings, user: User, code: str) -> tup
         db.rollback()
         raise AppError(410, "invite_used", "This invite has already been used")
     db.add(Membership(household_id=invite.household_id, user_id=user.id, role=invite.role))
+    access.touch(db, [invite.household_id])
     db.commit()
     return db.get_one(Household, invite.household_id), invite.role

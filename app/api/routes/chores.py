@@ -1,7 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
+from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
 from app.schemas.chores import ChoreCreateIn, ChoreOut, ChoreUpdateIn
@@ -21,16 +22,24 @@ def _chore(db: DbDep, member: Member, chore_id: int) -> ChoreOut:
     return chores.get_row(db, member, chore_id).out()
 
 
-@router.get("")
-def list_chores(
+@router.get("", response_model=list[ChoreOut])
+async def list_chores(
+    request: Request,
     member: Reader,
     db: DbDep,
     category: Annotated[str | None, Query(max_length=50)] = None,
     assignee: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     archived: bool | None = False,
-) -> list[ChoreOut]:
-    rows = chores.list_chores(db, member, category=category, assignee=assignee, archived=archived)
-    return chores.outs(rows)
+) -> Response:
+    return await household_json(
+        request,
+        member,
+        ("chores", category, assignee, archived),
+        list[ChoreOut],
+        lambda: chores.outs(
+            chores.list_chores(db, member, category=category, assignee=assignee, archived=archived)
+        ),
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -1,8 +1,9 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
 from app.schemas.common import MAX_ID
@@ -18,18 +19,25 @@ From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
 
 
-@router.get("/completions")
-def list_completions(
+@router.get("/completions", response_model=list[CompletionOut])
+async def list_completions(
+    request: Request,
     member: Reader,
     db: DbDep,
     start: From = None,
     end: To = None,
     done_by: Annotated[int | None, Query(alias="member", ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> list[CompletionOut]:
+) -> Response:
     """History of a date range (household-local days; default the last 30)."""
-    start, end = completions.date_range(member.household, start, end, default_days=30)
-    return completions.history(db, member.household, start, end, done_by, limit)
+    first, last = completions.date_range(member.household, start, end, default_days=30)
+    return await household_json(
+        request,
+        member,
+        ("completions", first, last, done_by, limit),
+        list[CompletionOut],
+        lambda: completions.history(db, member.household, first, last, done_by, limit),
+    )
 
 
 @router.patch("/completions/{completion_id}")
@@ -45,8 +53,16 @@ def delete_completion(completion_id: CompletionId, member: Writer, db: DbDep) ->
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/stats")
-def stats(member: Reader, db: DbDep, start: From = None, end: To = None) -> StatsOut:
+@router.get("/stats", response_model=StatsOut)
+async def stats(
+    request: Request, member: Reader, db: DbDep, start: From = None, end: To = None
+) -> Response:
     """Per member and per category over a date range (default the last 7 days)."""
-    start, end = completions.date_range(member.household, start, end, default_days=7)
-    return completions.stats(db, member.household, start, end)
+    first, last = completions.date_range(member.household, start, end, default_days=7)
+    return await household_json(
+        request,
+        member,
+        ("stats", first, last),
+        StatsOut,
+        lambda: completions.stats(db, member.household, first, last),
+    )

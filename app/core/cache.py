@@ -1,0 +1,41 @@
+"""In-process cache of household reads, as the JSON bodies sent.
+
+A key starts with the household's id and revision. Every change to a household's data bumps its
+revision in the same transaction, so an entry is never served after the data it was built from
+changed, on any pod; entries of old revisions are never asked for again and age out. The size is
+bounded in bytes: a Pi pod has 512 MiB.
+"""
+
+from collections import OrderedDict
+from collections.abc import Hashable
+
+
+class ResponseCache:
+    """Least recently used JSON bodies, at most `max_bytes` in total. Used from the event loop
+    only, so it needs no lock."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def get(self, key: Hashable) -> bytes | None:
+        body = self._bodies.get(key)
+        if body is not None:
+            self._bodies.move_to_end(key)
+        return body
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        if len(body) > self.max_bytes // 4:
+            return  # one huge body would evict everything else
+        old = self._bodies.pop(key, None)
+        if old is not None:
+            self.size -= len(old)
+        self._bodies[key] = body
+        self.size += len(body)
+        while self.size > self.max_bytes:
+            _, evicted = self._bodies.popitem(last=False)
+            self.size -= len(evicted)

@@ -1,0 +1,146 @@
+"""Cached household reads: bounded in bytes, and never served after the data they show changed.
+
+Every household-scoped route passes the one authorization dependency (the authorization matrix
+proves it: outsiders get "Household not found" everywhere), and that dependency gives the
+household a new revision on every unsafe request. The tests below cover the writes outside a
+household's routes, and that the revision follows the transaction.
+"""
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, select
+
+from app.core.cache import ResponseCache
+from app.models import Household
+from tests.app.chore_helpers import make_chore
+from tests.support.people import Person, household_with, sign_up
+
+Home = tuple[int, dict[str, Person]]
+
+
+def base(household_id: int) -> str:
+    return f"/api/households/{household_id}"
+
+
+def revision(engine: Engine, household_id: int) -> int:
+    with engine.connect() as connection:
+        value: int = connection.scalar(
+            select(Household.revision).where(Household.id == household_id)
+        )
+        return value
+
+
+def test_the_cache_keeps_the_most_recent_bodies_within_its_budget() -> None:
+    cache = ResponseCache(max_bytes=100)
+    cache.put("a", b"a" * 20)
+    cache.put("b", b"b" * 20)
+    cache.put("c", b"c" * 20)
+    assert cache.get("a") == b"a" * 20  # now the most recent
+    cache.put("d", b"d" * 25)
+    cache.put("e", b"e" * 25)  # 110 bytes: the least recent ("b") goes
+    assert cache.get("b") is None
+    assert [cache.get(key) is not None for key in "acde"] == [True] * 4
+    assert (len(cache), cache.size) == (4, 90)
+    cache.put("a", b"A" * 5)  # a replaced body counts once
+    assert (cache.get("a"), cache.size) == (b"A" * 5, 75)
+    cache.put("huge", b"h" * 26)  # over a quarter of the budget: never kept
+    assert (cache.get("huge"), cache.size) == (None, 75)
+
+
+def test_the_cache_can_be_turned_off() -> None:
+    cache = ResponseCache(max_bytes=0)
+    cache.put("a", b"[]")
+    assert (cache.get("a"), len(cache), cache.size) == (None, 0, 0)
+
+
+def test_writes_change_the_revision_only_when_they_commit(home: Home, engine: Engine) -> None:
+    household_id, people = home
+    admin, viewer = people["admin"], people["viewer"]
+    before = revision(engine, household_id)
+    refused = viewer.post(f"{base(household_id)}/chores", json={"name": "Dishes"})
+    assert refused.status_code == 403
+    invalid = admin.post(f"{base(household_id)}/chores", json={"name": ""})
+    assert invalid.status_code == 422
+    missing = admin.post(f"{base(household_id)}/chores/999999/complete")
+    assert missing.status_code == 404
+    assert revision(engine, household_id) == before
+    make_chore(admin, household_id)
+    assert revision(engine, household_id) != before
+
+
+def test_a_completion_shows_at_once_in_every_cached_read(home: Home) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    chore = make_chore(admin, household_id, assignment={"mode": "fixed", "members": [member.id]})
+    reads = ["/due?window=today", "/chores", "/completions", "/stats", "/calendar"]
+    before = {path: member.ok("GET", base(household_id) + path) for path in reads}
+    assert [item["chore"]["id"] for item in before["/due?window=today"]] == [chore["id"]]
+    assert before["/completions"] == []
+
+    member.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201)
+
+    after = {path: member.ok("GET", base(household_id) + path) for path in reads}
+    assert after["/due?window=today"] == []  # next due in 3 days
+    assert after["/chores"][0]["last_done_at"] is not None
+    assert [entry["chore_id"] for entry in after["/completions"]] == [chore["id"]]
+    done = {m["display_name"]: m["completions"] for m in after["/stats"]["members"]}
+    assert done["member"] == 1
+    assert after["/calendar"] != before["/calendar"]
+
+
+def test_a_new_display_name_shows_in_every_household_of_its_owner(app: FastAPI) -> None:
+    first_id, first = household_with(app, member="member")
+    member = first["member"]
+    second = member.ok("POST", "/api/households", 201, json={"name": "Second home"})
+    for household_id in (first_id, second["id"]):
+        make_chore(member, household_id, assignment={"mode": "fixed", "members": [member.id]})
+        due = member.ok("GET", f"{base(household_id)}/due?window=week")
+        assert due[0]["chore"]["assignee"]["display_name"] == "member"
+
+    member.ok("PATCH", "/api/auth/me", json={"display_name": "Hanako"})
+
+    for household_id in (first_id, second["id"]):
+        due = member.ok("GET", f"{base(household_id)}/due?window=week")
+        assert due[0]["chore"]["assignee"]["display_name"] == "Hanako"
+        names = [
+            m["display_name"] for m in member.ok("GET", f"{base(household_id)}/stats")["members"]
+        ]
+        assert "Hanako" in names
+
+
+def test_joining_and_leaving_show_in_cached_reads(home: Home, app: FastAPI) -> None:
+    household_id, people = home
+    admin, viewer = people["admin"], people["viewer"]
+    rotation = {"mode": "round_robin", "members": [admin.id, viewer.id]}
+    make_chore(admin, household_id, assignment=rotation)
+
+    def stats_names() -> list[str]:
+        stats = admin.ok("GET", f"{base(household_id)}/stats")
+        return sorted(m["display_name"] for m in stats["members"])
+
+    assert stats_names() == ["admin", "member", "viewer"]
+    newcomer = sign_up(app, "newcomer")
+    invite = admin.ok("POST", f"{base(household_id)}/invites", 201, json={"role": "member"})
+    assert stats_names() == ["admin", "member", "viewer"]  # cached again
+    newcomer.ok("POST", f"/api/invites/{invite['code']}/accept")
+    assert stats_names() == ["admin", "member", "newcomer", "viewer"]
+
+    assert admin.ok("GET", f"{base(household_id)}/chores")[0]["assignment"]["members"] == [
+        admin.id,
+        viewer.id,
+    ]
+    viewer.ok("DELETE", f"{base(household_id)}/members/{viewer.id}", 204)
+    chores = admin.ok("GET", f"{base(household_id)}/chores")
+    assert chores[0]["assignment"]["members"] == [admin.id]
+
+
+def test_a_new_household_never_meets_the_cached_reads_of_a_deleted_one(app: FastAPI) -> None:
+    # SQLite gives a deleted last row's id to the next one: a counter starting at 0 again would
+    # serve the first household's members to the second.
+    first, second = sign_up(app, "First"), sign_up(app, "Second")
+    gone = first.ok("POST", "/api/households", 201, json={"name": "Gone"})
+    stats = first.ok("GET", f"{base(gone['id'])}/stats")
+    assert [m["display_name"] for m in stats["members"]] == ["First"]
+    first.ok("DELETE", base(gone["id"]), 204)
+    new = second.ok("POST", "/api/households", 201, json={"name": "New"})
+    stats = second.ok("GET", f"{base(new['id'])}/stats")
+    assert [m["display_name"] for m in stats["members"]] == ["Second"]
