@@ -1,5 +1,7 @@
 """Application factory: settings, database, middleware, routers, probes and the built frontend."""
 
+from functools import partial
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
@@ -46,16 +48,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
-    engine = make_engine(
+    engine_for = partial(
+        make_engine,
         settings.database_url,
         pool_size=settings.db_pool_size,
         overflow=settings.db_pool_overflow,
         timeout=settings.db_pool_timeout,
     )
+    engine = engine_for()
     app.state.settings = settings
     app.state.engine = engine
-    # The same pool, for single statements that need no transaction (the authorization check).
-    app.state.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    # The authorization check is one statement: no BEGIN and COMMIT round trips around it.
+    app.state.autocommit_engine = engine_for(autocommit=True)
     app.state.session_factory = make_session_factory(engine)
     app.state.passwords = Passwords(settings)
     app.state.response_cache = ResponseCache(settings.response_cache_mib * 2**20)

@@ -69,7 +69,6 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
         household_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         token: SessionToken = None,
     ) -> access.Member:
-        # One statement in autocommit: no BEGIN and COMMIT round trips around it.
         with request.app.state.autocommit_engine.connect() as connection:
             member = access.member_of(connection, settings, token, household_id, minimum)
         if request.method not in SAFE_METHODS:

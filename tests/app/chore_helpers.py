@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, event
+from fastapi import FastAPI
+from sqlalchemy import event
 
 from tests.support.people import Person
 
@@ -45,14 +46,18 @@ def make_chore(person: Person, household_id: int, **overrides: Any) -> dict[str,
 
 
 @contextmanager
-def count_statements(engine: Engine) -> Iterator[list[str]]:
+def count_statements(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL the app sends meanwhile, on either of its engines."""
     statements: list[str] = []
+    engines = (app.state.engine, app.state.autocommit_engine)
 
     def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)

@@ -46,6 +46,7 @@ def session_app(database_url: str) -> Iterator[FastAPI]:
     application = create_app(make_settings(database_url))
     yield application
     application.state.engine.dispose()
+    application.state.autocommit_engine.dispose()
 
 
 @pytest.fixture

@@ -38,10 +38,10 @@ def test_seed_has_the_real_households_shape(seeded: tuple[Seeded, Person], engin
 
 @pytest.mark.parametrize("window", ["overdue", "today", "tomorrow", "week", "month"])
 def test_due_list_matches_the_database(
-    seeded: tuple[Seeded, Person], engine: Engine, window: str
+    app: FastAPI, seeded: tuple[Seeded, Person], engine: Engine, window: str
 ) -> None:
     data, person = seeded
-    with count_statements(engine) as statements:
+    with count_statements(app) as statements:
         items = person.ok("GET", f"/api/households/{data.household_id}/due?window={window}")
     assert len(statements) == 2
     end = window_end(window, tokyo_today())  # type: ignore[arg-type]
