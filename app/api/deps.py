@@ -60,7 +60,8 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def household_member(minimum: Role) -> Callable[..., access.Member]:
-    """The single authorization check of household-scoped routes."""
+    """The single authorization check of household-scoped routes. An unsafe request also gives
+    the household a new revision (see app.core.cache), so no household write can skip it."""
 
     # Every household request solves this: each sub-dependency less is measurable on a Pi.
     def dependency(
