@@ -142,11 +142,16 @@ end
         check=True,
     ).stdout
     script.unlink()
+    return parse_wrk(output, paths[0])
+
+
+def parse_wrk(output: str, path: str) -> tuple[float, int, float, float]:
+    """Requests/s, total requests, p50 and p99 in ms, from `wrk --latency` output."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non_2xx:
-        raise RuntimeError(f"{non_2xx.group(1)} failed requests on {paths[0]}:\n{output}")
+        raise RuntimeError(f"{non_2xx.group(1)} failed requests on {path}:\n{output}")
     # Line starts only: "95.50%" in the thread stats also ends in "50%".
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
