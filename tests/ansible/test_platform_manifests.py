@@ -1,11 +1,13 @@
 """The platform role's manifests, rendered by ansible/render-platform.yml for both ingress
 controllers, against the Kubernetes schemas (kubernetes-validate, built-in kinds) and the upstream
-CRD schemas in ../shared/crds/ (HelmChart, HelmChartConfig, ClusterIssuer, Application), with
-unknown fields refused; then the contract's values."""
+CRD schemas in CRD_SCHEMA_DIR (default ../shared/crds; HelmChart, HelmChartConfig, ClusterIssuer,
+Application), with unknown fields refused; then the contract's values."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,16 +17,26 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.support.crd_schemas import load_crd, read_lock
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
-CRDS = REPO.parent / "shared" / "crds"
+ROLE = REPO / "ansible" / "roles" / "platform"
 CRD_FILES = {
     ("helm.cattle.io", "HelmChart"): "helm.cattle.io_helmcharts.yaml",
     ("helm.cattle.io", "HelmChartConfig"): "helm.cattle.io_helmchartconfigs.yaml",
     ("cert-manager.io", "ClusterIssuer"): "cert-manager.io_clusterissuers.yaml",
     ("argoproj.io", "Application"): "argoproj.io_applications.yaml",
 }
-GROUP_VARS = yaml.safe_load((REPO / "inventory/group_vars/all.yml").read_text())
+
+
+def group_vars_file() -> Path:
+    """inventory/group_vars/all/main.yml, or the older single file all.yml."""
+    directory = REPO / "inventory" / "group_vars"
+    return next(p for p in (directory / "all" / "main.yml", directory / "all.yml") if p.exists())
+
+
+GROUP_VARS = yaml.safe_load(group_vars_file().read_text())
 
 Manifests = dict[tuple[str, str], dict[str, Any]]
 
@@ -96,7 +108,7 @@ def strict(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def crd_schema(group: str, kind: str, version: str) -> dict[str, Any]:
-    crd = yaml.safe_load((CRDS / CRD_FILES[(group, kind)]).read_text())
+    crd = load_crd(CRD_FILES[(group, kind)])
     assert crd["spec"]["group"] == group
     assert crd["spec"]["names"]["kind"] == kind
     served = {v["name"]: v for v in crd["spec"]["versions"] if v["served"]}
@@ -105,7 +117,6 @@ def crd_schema(group: str, kind: str, version: str) -> dict[str, Any]:
 
 
 def test_custom_resources_match_the_upstream_crd_schemas(rendered: Manifests) -> None:
-    assert CRDS.is_dir(), f"the upstream CRDs are expected in {CRDS} (shared/ beside the repo)"
     checked = set()
     for document in documents(rendered):
         group, _, version = document["apiVersion"].rpartition("/")
@@ -117,6 +128,10 @@ def test_custom_resources_match_the_upstream_crd_schemas(rendered: Manifests) ->
     controller = rendered[("_", "ingress_controller")]["value"]
     expected = {"HelmChart", "ClusterIssuer", "Application"}
     assert checked == (expected | {"HelmChartConfig"} if controller == "traefik" else expected)
+
+
+def test_the_schemas_read_here_are_pinned_in_the_lock() -> None:
+    assert set(CRD_FILES.values()) <= {entry.name for entry in read_lock()}
 
 
 def test_a_field_unknown_to_the_crd_is_refused() -> None:
@@ -229,12 +244,124 @@ def test_the_ingress_controller_setting_selects_chart_and_issuer_class(
         assert nginx["ingressClassResource"]["name"] == "nginx"
 
 
+def ingress_pod_values(rendered: Manifests) -> dict[str, Any]:
+    """The ingress controller's workload values, by meaning: Traefik keeps them at the top of
+    its values, ingress-nginx under `controller`, with other names for the same things."""
+    if rendered[("_", "ingress_controller")]["value"] == "traefik":
+        traefik = values(rendered, "HelmChartConfig", "traefik")
+        return {
+            "traffic_policy": traefik["service"]["spec"]["externalTrafficPolicy"],
+            "kind": traefik["deployment"]["kind"],
+            **{key: traefik[key] for key in ("nodeSelector", "tolerations", "updateStrategy")},
+        }
+    nginx = values(rendered, "HelmChart", "ingress-nginx")["controller"]
+    return {
+        "traffic_policy": nginx["service"]["externalTrafficPolicy"],
+        "kind": nginx["kind"],
+        **{key: nginx[key] for key in ("nodeSelector", "tolerations", "updateStrategy")},
+    }
+
+
+def tolerates(tolerations: list[dict[str, str]], key: str, effect: str) -> bool:
+    """Kubernetes' matching of a taint by tolerations (operator Exists, or Equal on any value)."""
+    return any(
+        toleration.get("key", "") in ("", key)
+        and toleration.get("effect", "") in ("", effect)
+        and toleration.get("operator", "Equal") == "Exists"
+        for toleration in tolerations
+    )
+
+
+def test_the_ingress_answers_on_every_server_with_the_client_address(rendered: Manifests) -> None:
+    """The router forwards 80/443 to a server. ServiceLB with externalTrafficPolicy Local (kept
+    so that login throttling sees the client's address, not a node's) forwards only on nodes
+    with a ready ingress pod: so one pod on every server node, and none elsewhere."""
+    ingress = ingress_pod_values(rendered)
+    assert ingress["traffic_policy"] == "Local"
+    assert ingress["kind"] == "DaemonSet"
+    # k3s labels its servers so; agents have no such label.
+    assert ingress["nodeSelector"] == {"node-role.kubernetes.io/control-plane": "true"}
+    # Servers tainted to keep workloads off them must still run the ingress.
+    for key, effect in [
+        ("node-role.kubernetes.io/control-plane", "NoSchedule"),
+        ("node-role.kubernetes.io/control-plane", "NoExecute"),
+        ("CriticalAddonsOnly", "NoExecute"),
+    ]:
+        assert tolerates(ingress["tolerations"], key, effect), (key, effect)
+    assert not tolerates(ingress["tolerations"], "example.org/other", "NoSchedule")
+    # One node at a time, the new pod ready before the old one goes.
+    assert ingress["updateStrategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+    }
+
+
+def test_the_playbook_waits_for_the_ingress_daemonset() -> None:
+    role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    assert role_vars["platform_workloads_ingress"] == {
+        "traefik": "kube-system daemonset/traefik",
+        "ingress-nginx": "ingress-nginx daemonset/ingress-nginx-controller",
+    }
+
+
+QUANTITY = re.compile(r"(\d+(?:\.\d+)?)(m|Ki|Mi|Gi)?")
+UNITS = {None: 1.0, "m": 0.001, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30}
+
+
+def quantity(value: object) -> float:
+    match = QUANTITY.fullmatch(str(value))
+    assert match, f"not a Kubernetes quantity: {value!r}"
+    return float(match[1]) * UNITS[match[2]]
+
+
+# (kind, name) of the chart's manifest -> the values paths whose `resources` size a container.
+RESOURCE_PATHS: dict[tuple[str, str], list[tuple[str, ...]]] = {
+    ("HelmChart", "argo-cd"): [
+        ("controller",),
+        ("repoServer",),
+        ("repoServer", "copyutil"),
+        ("server",),
+        ("redis",),
+        ("applicationSet",),
+        ("redisSecretInit",),
+    ],
+    ("HelmChart", "cert-manager"): [(), ("webhook",), ("cainjector",), ("startupapicheck",)],
+    ("HelmChart", "sealed-secrets"): [()],
+    ("HelmChartConfig", "traefik"): [()],
+    ("HelmChart", "ingress-nginx"): [("controller",)],
+}
+
+
+def test_every_platform_workload_requests_cpu_and_memory(rendered: Manifests) -> None:
+    checked: list[tuple[str, tuple[str, ...]]] = []
+    for (kind, name), paths in RESOURCE_PATHS.items():
+        if (kind, name) not in rendered:
+            continue  # the other ingress controller
+        chart_values = values(rendered, kind, name)
+        for path in paths:
+            node = chart_values
+            for key in path:
+                node = node[key]
+            resources = node["resources"]
+            where = f"{name} {'.'.join(path) or '(top level)'}"
+            assert quantity(resources["requests"]["cpu"]) > 0, where
+            assert quantity(resources["requests"]["memory"]) >= 16 * 2**20, where
+            # A memory ceiling well above the request: a leak is killed in its own pod.
+            limit = quantity(resources["limits"]["memory"])
+            assert limit >= 2 * quantity(resources["requests"]["memory"]), where
+            checked.append((name, path))
+    controller = rendered[("_", "ingress_controller")]["value"]
+    ingress = ("traefik", ()) if controller == "traefik" else ("ingress-nginx", ("controller",))
+    assert ingress in checked
+    assert len(checked) == 7 + 4 + 1 + 1  # Argo CD, cert-manager, Sealed Secrets, ingress
+
+
 def test_k3s_disables_traefik_only_when_ingress_nginx_is_chosen(tmp_path: Path) -> None:
     inventory = tmp_path / "inventory"
-    (inventory / "group_vars").mkdir(parents=True)
-    (inventory / "group_vars/all.yml").write_text(
-        (REPO / "inventory/group_vars/all.yml").read_text()
-    )
+    # Only the settings file, at the same place: a local vault file would need its password.
+    settings = inventory / group_vars_file().relative_to(REPO / "inventory")
+    settings.parent.mkdir(parents=True)
+    shutil.copyfile(group_vars_file(), settings)
     (inventory / "hosts.yml").write_text((REPO / "inventory/hosts.example.yml").read_text())
     for controller, disabled in [("traefik", []), ("ingress-nginx", ["traefik"])]:
         result = subprocess.run(

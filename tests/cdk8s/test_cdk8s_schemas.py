@@ -1,10 +1,12 @@
 """Every synthesized manifest is valid for the Kubernetes version of the pinned k3s
-(kubernetes-validate --strict); custom resources against their upstream CRD schemas."""
+(kubernetes-validate --strict); custom resources against their upstream CRD schemas, read from
+CRD_SCHEMA_DIR (default ../shared/crds) and pinned by tests/crd_schemas.lock."""
 
 from __future__ import annotations
 
 import copy
 import re
+import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,23 @@ import yaml
 from gitops_support import REPO_ROOT, Synthesized
 from kubernetes_validate import utils as kubernetes_validate
 
-INVENTORY = REPO_ROOT / "inventory" / "group_vars" / "all.yml"
-CRDS = REPO_ROOT.parent / "shared" / "crds"
+from tests.support.crd_schemas import (
+    crd_schema_dir,
+    load_crd,
+    lock_mismatches,
+    read_lock,
+    sha256_of,
+)
+
+# The settings file: inventory/group_vars/all/main.yml, or the older single file all.yml.
+INVENTORY = next(
+    path
+    for path in (
+        REPO_ROOT / "inventory" / "group_vars" / "all" / "main.yml",
+        REPO_ROOT / "inventory" / "group_vars" / "all.yml",
+    )
+    if path.exists()
+)
 CRD_FILES = {
     ("bitnami.com", "SealedSecret"): "bitnami.com_sealedsecrets.yaml",
     ("traefik.io", "Middleware"): "traefik.io_middlewares.yaml",
@@ -110,8 +127,7 @@ def _crd_key(doc: dict[str, Any]) -> tuple[str, str]:
 
 @cache
 def _validator(file_name: str, version: str) -> jsonschema.protocols.Validator:
-    assert CRDS.is_dir(), f"the upstream CRDs are expected in {CRDS} (shared/ beside the repo)"
-    crd = yaml.safe_load((CRDS / file_name).read_text())
+    crd = load_crd(file_name)
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version and v["served"]]
     schema = _strict(copy.deepcopy(served["schema"]["openAPIV3Schema"]))
     return jsonschema.Draft202012Validator(schema)
@@ -140,4 +156,88 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
 
 def test_crd_files_are_where_the_readme_says() -> None:
     for name in CRD_FILES.values():
-        assert Path(CRDS / name).is_file()
+        assert (crd_schema_dir() / name).is_file()
+
+
+# ---- the lock of the schemas ----
+
+
+def test_the_schema_directory_holds_exactly_the_locked_files() -> None:
+    directory = crd_schema_dir()
+    assert directory.is_dir(), f"no CRD schemas in {directory} (set CRD_SCHEMA_DIR)"
+    entries = read_lock()
+    assert lock_mismatches(directory, entries) == []
+    assert {entry.name for entry in entries} >= set(CRD_FILES.values())
+
+
+def test_the_lock_pins_each_schema_to_an_upstream_commit() -> None:
+    urls = {entry.name: entry.url for entry in read_lock()}
+    assert urls["bitnami.com_sealedsecrets.yaml"] == (
+        "https://raw.githubusercontent.com/bitnami-labs/sealed-secrets/"
+        "e12ae8217687d110d01b27bff3072dc79a03422c/helm/sealed-secrets/crds/"
+        "bitnami.com_sealedsecrets.yaml"
+    )
+    # Saved under another name than upstream's.
+    assert urls["argoproj.io_applications.yaml"].endswith(
+        "/argoproj/argo-cd/109ca7ca71139e514114499d294a492e7910a965/"
+        "manifests/crds/application-crd.yaml"
+    )
+    assert len(urls) == len(read_lock()) == 7
+
+
+def test_schemas_are_read_from_crd_schema_dir(tmp_path: Path) -> None:
+    (tmp_path / "example.yaml").write_text("kind: CustomResourceDefinition\n")
+    crd = load_crd("example.yaml", {"CRD_SCHEMA_DIR": str(tmp_path)})
+    assert crd == {"kind": "CustomResourceDefinition"}
+    with pytest.raises(AssertionError, match="set CRD_SCHEMA_DIR"):
+        load_crd("example.yaml", {"CRD_SCHEMA_DIR": str(tmp_path / "absent")})
+
+
+def test_drift_between_the_directory_and_the_lock_is_reported(tmp_path: Path) -> None:
+    directory = tmp_path / "crds"
+    shutil.copytree(crd_schema_dir(), directory)
+    entries = read_lock()
+    changed = directory / "traefik.io_middlewares.yaml"
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    (directory / "cert-manager.io_certificates.yaml").unlink()
+    (directory / "example.org_widgets.yaml").write_text("kind: CustomResourceDefinition\n")
+    (directory / "notes.txt").write_text("not a schema\n")
+    locked = {entry.name: entry.sha256 for entry in entries}["traefik.io_middlewares.yaml"]
+    assert lock_mismatches(directory, entries) == [
+        f"cert-manager.io_certificates.yaml: in the lock, missing from {directory}",
+        f"traefik.io_middlewares.yaml: sha256 {sha256_of(changed)}, the lock says {locked}",
+        f"example.org_widgets.yaml: in {directory}, missing from the lock",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("a.yaml 0123", "expected <file> <sha256> <url>"),
+        ("", "expected <file> <sha256> <url>"),
+        ("  # indented", "expected <file> <sha256> <url>"),
+        (f"a.yaml {'A' * 64} https://raw.githubusercontent.com/o/r/{'0' * 40}/a.yaml", "sha256"),
+        # A tag can be moved: only a commit pins the bytes.
+        (f"a.yaml {'0' * 64} https://raw.githubusercontent.com/o/r/v1.2.3/a.yaml", "at a commit"),
+        (f"a.yml {'0' * 64} https://raw.githubusercontent.com/o/r/{'0' * 40}/a.yml", "file name"),
+    ],
+)
+def test_a_malformed_lock_line_is_refused(tmp_path: Path, line: str, message: str) -> None:
+    lock = tmp_path / "crd_schemas.lock"
+    lock.write_text(f"# comment\n{line}\n")
+    with pytest.raises(ValueError, match=f"crd_schemas.lock:2: .*{message}"):
+        read_lock(lock)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, REPO_ROOT / "../shared/crds"),
+        ("", REPO_ROOT / "../shared/crds"),
+        ("var/crds", REPO_ROOT / "var/crds"),
+        ("/srv/crds", Path("/srv/crds")),
+    ],
+)
+def test_the_schema_directory_comes_from_crd_schema_dir(value: str | None, expected: Path) -> None:
+    environ = {} if value is None else {"CRD_SCHEMA_DIR": value}
+    assert crd_schema_dir(environ) == expected
