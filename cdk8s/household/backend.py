@@ -23,6 +23,7 @@ from .pods import (
     scratch_volumes,
     seconds,
     select_pods,
+    spread_across_nodes,
 )
 from .sealed_secret import SealedSecret
 from .sealing import BACKEND_SECRET
@@ -78,6 +79,7 @@ class Backend(Construct):
             security_context=pod_security(user=UID, group=UID, fs_group=UID),
         )
         select_pods(deployment, "backend")
+        spread_across_nodes(deployment, "backend")
         scratch = scratch_volumes(self, {"tmp": TMP})
 
         # 1. Wait until postgres accepts connections.

@@ -20,6 +20,7 @@ from .pods import (
     scratch_volumes,
     seconds,
     select_pods,
+    spread_across_nodes,
 )
 
 PORT = 80
@@ -73,6 +74,7 @@ class Frontend(Construct):
             ),
         )
         select_pods(deployment, "frontend")
+        spread_across_nodes(deployment, "frontend")
         nginx = deployment.add_container(
             name="frontend",
             image=config.frontend_image,

@@ -118,6 +118,34 @@ def select_pods(workload: kplus.Workload, name: str) -> None:
     )
 
 
+def spread_across_nodes(deployment: kplus.Deployment, name: str) -> None:
+    """At most one more replica per node than on the emptiest node, so two replicas never share
+    a Pi while another is up (cdk8s-plus only offers pod anti-affinity)."""
+    # DoNotSchedule cannot deadlock a rollout: with maxSkew 1 the eligible node holding the
+    # fewest counted pods always passes. nodeTaintsPolicy Honor keeps a node the pods cannot use
+    # (unreachable, cordoned, a tainted server) out of that minimum, where its zero would block
+    # every other node. Only pods of the incoming pod's revision count (pod-template-hash): the
+    # surge pod ignores the old ReplicaSet, and each revision ends on distinct nodes even with
+    # two Pis up. A second constraint over all revisions could conflict with this one and stall
+    # a rollout. A pod without room stays Pending while the old ones serve (maxUnavailable 0);
+    # one replica (staging) always fits.
+    cdk8s.ApiObject.of(deployment).add_json_patch(
+        cdk8s.JsonPatch.add(
+            "/spec/template/spec/topologySpreadConstraints",
+            [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "kubernetes.io/hostname",
+                    "whenUnsatisfiable": "DoNotSchedule",
+                    "labelSelector": {"matchLabels": selector_labels(name)},
+                    "matchLabelKeys": ["pod-template-hash"],
+                    "nodeTaintsPolicy": "Honor",
+                }
+            ],
+        )
+    )
+
+
 def node_selector(workload: kplus.Workload, labels: Mapping[str, str]) -> None:
     """A plain nodeSelector (cdk8s-plus only offers node affinity)."""
     path = "/spec/template/spec/nodeSelector"
