@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 
 import cdk8s_plus_33 as kplus
@@ -36,6 +37,37 @@ DATA_SUB_PATH = "postgres"
 # The postgres user of the alpine image (uid and gid 70).
 POSTGRES_UID = 70
 PG_ISREADY = ["pg_isready", "-U", USER]
+# Where prepare-data-dir mounts the whole PV (postgres mounts only its DATA_SUB_PATH).
+VOLUME_ROOT = "/pv"
+# Written at the root of the PV's host path by the playbook (ansible/roles/database_disk,
+# `database_disk_marker`) only once it has checked that the SSD is mounted there.
+DISK_MARKER = ".household-task-manager-disk"
+
+
+def prepare_data_dir_script(host_path: str, node: str) -> str:
+    """prepare-data-dir's shell script; the PV's mount path comes from $VOLUME_ROOT.
+
+    A data directory without PG_VERSION makes postgres run initdb. If the SSD was not mounted at
+    boot, the host path is a directory on the SD card: without the playbook's marker the script
+    stops there, creating nothing, rather than let postgres serve an empty household. An existing
+    database (PG_VERSION) starts as before, marker or not.
+    """
+    refusal = (
+        f"prepare-data-dir: the volume is not on the expected disk: {host_path} on {node} holds"
+        f" no database and no {DISK_MARKER} marker; mount the SSD and run the playbook"
+        " (make cluster), then delete this pod"
+    )
+    return (
+        "set -eu\n"
+        f'data="$VOLUME_ROOT/{DATA_SUB_PATH}"\n'
+        f'if [ ! -f "$data/PG_VERSION" ] && [ ! -e "$VOLUME_ROOT/{DISK_MARKER}" ]; then\n'
+        f"  echo {shlex.quote(refusal)} >&2\n"
+        "  exit 1\n"
+        "fi\n"
+        'mkdir -p "$data"\n'
+        f'chown {POSTGRES_UID}:{POSTGRES_UID} "$data"\n'
+        'chmod 0700 "$data"\n'
+    )
 
 
 class Database(Construct):
@@ -125,7 +157,8 @@ class Database(Construct):
         # local PV it would make PGDATA group-writable, which postgres refuses to start with. So
         # a short init container, root with just CHOWN/FOWNER/DAC_OVERRIDE, creates the `postgres`
         # sub-directory of the PV and hands it to uid 70 with mode 0700 (not recursive: it only
-        # touches that one directory, a no-op after the first start).
+        # touches that one directory, a no-op after the first start). It creates it only on the
+        # disk the playbook marked (see prepare_data_dir_script).
         statefulset = kplus.StatefulSet(
             self,
             "statefulset",
@@ -156,13 +189,8 @@ class Database(Construct):
             name="prepare-data-dir",
             image=IMAGE,
             image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
-            command=[
-                "sh",
-                "-c",
-                f"mkdir -p /pv/{DATA_SUB_PATH}"
-                f" && chown {POSTGRES_UID}:{POSTGRES_UID} /pv/{DATA_SUB_PATH}"
-                f" && chmod 0700 /pv/{DATA_SUB_PATH}",
-            ],
+            command=["sh", "-c", prepare_data_dir_script(settings.host_path, settings.node)],
+            env_variables={"VOLUME_ROOT": kplus.EnvValue.from_value(VOLUME_ROOT)},
             resources=resources(resources_prepare),
             security_context=container_security(
                 root=True,
@@ -172,7 +200,7 @@ class Database(Construct):
                     kplus.Capability.DAC_OVERRIDE,
                 ],
             ),
-            volume_mounts=[kplus.VolumeMount(path="/pv", volume=data)],
+            volume_mounts=[kplus.VolumeMount(path=VOLUME_ROOT, volume=data)],
         )
         postgres = statefulset.add_container(
             name="postgres",
