@@ -23,6 +23,8 @@ help:
 	@echo "make synth  cdk8s: write gitops/<environment>/ for every environment in cdk8s/environments/"
 	@echo "make seal   seal database-secret and backend-secret for CDK8S_ENV (default production), then synth"
 	@echo "make cluster  ansible-playbook site.yml: bare Raspberry Pis to the GitOps-driven k3s cluster"
+	@echo "make cluster-upgrade  ansible-playbook upgrade.yml: k3s to k3s_version, node by node"
+	@echo "make cluster-reset  ansible-playbook reset.yml: remove k3s, keep the database directory"
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
 
@@ -137,14 +139,19 @@ bench: venv
 		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 
-# Cluster (see the Cluster section of README.md): inventory/hosts.yml + group_vars/all.yml.
+# Cluster (see the Cluster section of README.md): inventory/hosts.yml + group_vars/all/.
+# site.yml, upgrade.yml (after a k3s_version bump) and reset.yml.
 # Extra arguments: make cluster ARGS="--tags platform".
 ARGS ?=
-.PHONY: cluster cluster-test cluster-test-deps
+.PHONY: cluster cluster-upgrade cluster-reset cluster-test cluster-test-deps
 
-cluster: venv
+cluster cluster-upgrade cluster-reset: venv
 	@[ -f inventory/hosts.yml ] || { echo "Copy inventory/hosts.example.yml to inventory/hosts.yml and set your Pis' addresses"; exit 1; }
-	cd ansible && PATH=$(abspath $(BIN)):$$PATH ansible-playbook site.yml $(ARGS)
+	cd ansible && PATH=$(abspath $(BIN)):$$PATH ansible-playbook $(CLUSTER_PLAYBOOK_$@) $(ARGS)
+
+CLUSTER_PLAYBOOK_cluster := site.yml
+CLUSTER_PLAYBOOK_cluster-upgrade := upgrade.yml
+CLUSTER_PLAYBOOK_cluster-reset := reset.yml
 
 # The cluster integration test boots Debian machines with systemd-nspawn: debootstrap and
 # systemd-container are installed when missing and running as root (else the test skips, and
