@@ -1,11 +1,15 @@
 """Fixtures for the cluster playbook tests.
 
-`nspawn_cluster` boots three throw-away Debian bookworm machines (rpi-master, rpi-worker-1,
-rpi-worker-2) with `systemd-nspawn --boot` (systemd as PID 1), each in its own network namespace
-with a veth pair, reached over SSH like real Pis. A local apt repository (the packages the
-playbook installs, downloaded once) is served on the veth addresses, so no machine waits on the
-internet. The debootstrap base and the repository are cached under
+`nspawn_cluster` boots three throw-away Debian machines with `systemd-nspawn --boot` (systemd as
+PID 1), each in its own network namespace with a veth pair, reached over SSH like real Pis: the
+server rpi-master on trixie (today's Raspberry Pi OS), the agents rpi-worker-1 (with an "SSD"
+bind-mounted at /mnt/ssd) and rpi-worker-2 on bookworm. A local apt repository per suite (the
+packages the playbook installs, downloaded once) is served on the veth addresses, so no machine
+waits on the internet. The debootstrap bases and the repositories are cached under
 /var/cache/household-task-manager/ between runs.
+
+`OwnerCheckout` is the owner's side: a copy of this repository with a home directory of its own,
+where the README's cluster commands run as written (`readme_cluster_commands`).
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ import functools
 import hashlib
 import http.server
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -34,8 +41,8 @@ REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "ansible"
 INVENTORY_DIR = REPO / "inventory"
 BIN = REPO / ".venv" / "bin"
+BOOTSTRAP_UV = Path("var/bootstrap/bin/uv")
 CACHE = Path(os.environ.get("HTM_NSPAWN_CACHE", "/var/cache/household-task-manager"))
-SUITE = "bookworm"
 # What a flashed Raspberry Pi OS Lite image already has that the playbook relies on.
 BASE_PACKAGES = [
     "systemd",
@@ -49,14 +56,24 @@ BASE_PACKAGES = [
     "kmod",
     "procps",
 ]
+# Raspberry Pi OS trixie swaps through rpi-swap, which drives systemd-zram-generator.
+SUITE_PACKAGES = {"bookworm": [], "trixie": ["systemd-zram-generator"]}
 # Bump when the rootfs customisation below changes, to rebuild the cache.
-BASE_LAYOUT_VERSION = "2"
+BASE_LAYOUT_VERSION = "3"
 # A Raspberry Pi OS kernel command line (one line, as on the SD card's boot partition).
 PI_CMDLINE = (
     "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 "
     "fsck.repair=yes rootwait\n"
 )
-HOSTS = {"rpi-master": 1, "rpi-worker-1": 2, "rpi-worker-2": 3}
+# name -> (index, Debian suite): a mixed cluster, as after flashing a new Pi beside old ones.
+HOSTS = {
+    "rpi-master": (1, "trixie"),
+    "rpi-worker-1": (2, "bookworm"),
+    "rpi-worker-2": (3, "bookworm"),
+}
+# The database node of cdk8s/environments/production.yaml and the SSD's mount point there.
+DATABASE_NODE = "rpi-worker-1"
+SSD_MOUNT = "/mnt/ssd"
 NSPAWN_REBOOT_EXIT = 133
 # Machine n is <SUBNET>.n.2, the host's end of its veth <SUBNET>.n.1. Network names carry the
 # test process's id, so a run only ever removes its own (and those of dead runs).
@@ -122,15 +139,15 @@ class BaseImage:
     apt_repo: Path
 
 
-def build_base(target: Path) -> None:
+def build_base(target: Path, suite: str) -> None:
     """debootstrap the base, download the playbook's packages into a local apt repository."""
     rootfs, repo = target / "rootfs", target / "apt-repo"
     run(
         [
             "debootstrap",
             "--variant=minbase",
-            f"--include={','.join(BASE_PACKAGES)}",
-            SUITE,
+            f"--include={','.join(BASE_PACKAGES + SUITE_PACKAGES[suite])}",
+            suite,
             str(rootfs),
             debian_mirror(),
         ],
@@ -168,14 +185,25 @@ def build_base(target: Path) -> None:
     (rootfs / "var/lib/apt/periodic/update-success-stamp").unlink(missing_ok=True)
     os.utime(rootfs / "var/lib/apt/lists", (0, 0))
 
-    # What the machines share: no host apt sources, root login by key, quick boots,
-    # and a stand-in for Raspberry Pi OS's swap file service for rpi_prep to mask.
+    # What the machines share: no host apt sources, root login by key, quick boots.
     write(
         rootfs / "etc/apt/sources.list", "# replaced per machine by the test's local repository\n"
     )
     write(
         rootfs / "etc/ssh/sshd_config.d/test.conf", "PermitRootLogin prohibit-password\nUseDNS no\n"
     )
+    for unit in ["apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer"]:
+        (rootfs / "etc/systemd/system" / unit).symlink_to("/dev/null")
+    write(rootfs / "etc/hostname", "raspberrypi\n")
+    if suite == "bookworm":
+        pi_os_bookworm_swap(rootfs)
+    else:
+        pi_os_trixie_swap(rootfs)
+
+
+def pi_os_bookworm_swap(rootfs: Path) -> None:
+    """Raspberry Pi OS bookworm: a dphys-swapfile service (a stand-in here) and a swap line in
+    /etc/fstab."""
     write(
         rootfs / "lib/systemd/system/dphys-swapfile.service",
         "[Unit]\nDescription=STAND-IN for Raspberry Pi OS dphys-swapfile (test only)\n\n"
@@ -187,15 +215,26 @@ def build_base(target: Path) -> None:
     (wants / "dphys-swapfile.service").symlink_to("/lib/systemd/system/dphys-swapfile.service")
     write(rootfs / "etc/dphys-swapfile", "CONF_SWAPSIZE=512\n")
     write(rootfs / "etc/fstab", "proc /proc proc defaults 0 0\n/var/swap none swap sw 0 0\n")
-    for unit in ["apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer"]:
-        (rootfs / "etc/systemd/system" / unit).symlink_to("/dev/null")
-    write(rootfs / "etc/hostname", "raspberrypi\n")
 
 
-def base_image() -> BaseImage:
-    key_source = "|".join([SUITE, *BASE_PACKAGES, "--", *role_packages(), BASE_LAYOUT_VERSION])
+def pi_os_trixie_swap(rootfs: Path) -> None:
+    """Raspberry Pi OS trixie: rpi-swap's configuration (a stand-in file here: rpi-swap is not
+    in Debian) and a zram0 device for Debian's real systemd-zram-generator, which writes
+    dev-zram0.swap at boot; no swap in /etc/fstab."""
+    write(
+        rootfs / "etc/rpi/swap.conf",
+        "# STAND-IN for Raspberry Pi OS rpi-swap's configuration (test only)\n"
+        "[Main]\nMechanism=auto\n",
+    )
+    write(rootfs / "etc/systemd/zram-generator.conf", "[zram0]\nzram-size = ram / 2\n")
+    write(rootfs / "etc/fstab", "proc /proc proc defaults 0 0\n")
+
+
+def base_image(suite: str) -> BaseImage:
+    packages = [*BASE_PACKAGES, *SUITE_PACKAGES[suite], "--", *role_packages()]
+    key_source = "|".join([suite, *packages, BASE_LAYOUT_VERSION])
     key = hashlib.sha256(key_source.encode()).hexdigest()[:12]
-    target = CACHE / f"{SUITE}-{key}"
+    target = CACHE / f"{suite}-{key}"
     CACHE.mkdir(parents=True, exist_ok=True)
     with (CACHE / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -204,7 +243,7 @@ def base_image() -> BaseImage:
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir()
             started = time.monotonic()
-            build_base(partial)
+            build_base(partial, suite)
             (partial / ".complete").write_text(f"built in {time.monotonic() - started:.0f}s\n")
             shutil.rmtree(target, ignore_errors=True)
             partial.rename(target)
@@ -233,9 +272,11 @@ def apt_server(directory: Path) -> Iterator[int]:
 class Machine:
     name: str
     index: int
+    suite: str
     root: Path  # the merged root file system, readable from the host while it runs
     log: Path
     key: Path
+    binds: dict[str, Path]  # path in the machine -> host directory bind-mounted there
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -280,6 +321,10 @@ class Machine:
         )
 
     def file(self, path: str) -> Path:
+        """A path of the machine, as seen from the host (through its bind mounts too)."""
+        for inside, host in self.binds.items():
+            if path == inside or path.startswith(inside + "/"):
+                return host / path.removeprefix(inside).lstrip("/")
         return self.root / path.lstrip("/")
 
 
@@ -334,6 +379,7 @@ def _boot_loop(machine: Machine) -> str:
         f"systemd-nspawn --directory={machine.root} --boot --register=no --keep-unit "
         f"--network-namespace-path=/run/netns/{machine.netns} --machine={machine.name} "
         "--console=passive"
+        + "".join(f" --bind={host}:{inside}" for inside, host in machine.binds.items())
     )
     return (
         f'while true; do {nspawn}; rc=$?; echo "nspawn exited $rc"; '
@@ -386,62 +432,166 @@ class Cluster:
     workdir: Path
     key: Path
     apt_port: int
-    runs: int = 0
 
-    def inventory(self) -> Path:
-        """An inventory like inventory/hosts.example.yml, plus the repository's group_vars."""
-        inventory = self.workdir / "inventory"
-        if not inventory.exists():
-            shutil.copytree(INVENTORY_DIR / "group_vars", inventory / "group_vars")
-            hosts = {
-                "all": {
-                    "vars": {
-                        "ansible_user": "root",
-                        "ansible_ssh_private_key_file": str(self.key),
-                        "ansible_ssh_common_args": (
-                            "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-                        ),
-                        "ansible_python_interpreter": "/usr/bin/python3",
-                    },
-                    "children": {
-                        "server": {"hosts": {"rpi-master": {}}},
-                        "agent": {"hosts": {"rpi-worker-1": {}, "rpi-worker-2": {}}},
-                    },
-                }
-            }
-            for group in hosts["all"]["children"].values():  # type: ignore[attr-defined]
-                for name in group["hosts"]:
-                    group["hosts"][name] = {"ansible_host": self.machines[name].address}
-            write(inventory / "hosts.yml", yaml.safe_dump(hosts, sort_keys=False))
-        return inventory
 
-    def playbook(
-        self, playbook: str, *args: str, env: dict[str, str] | None = None
-    ) -> tuple[int, str]:
-        """Run a playbook from ansible/; its output also goes to <workdir>/playbook-<n>.log."""
+def readme_cluster_commands(readme: Path = REPO / "README.md") -> list[tuple[str, str]]:
+    """(step, command) for every line of the ```sh blocks in the README's Cluster section, in
+    order; the step is the bold title of the paragraph the block belongs to."""
+    text = readme.read_text()
+    section = text[text.index("\n## Cluster\n") :]
+    commands: list[tuple[str, str]] = []
+    step = ""
+    in_block = False
+    for line in section.splitlines()[2:]:
+        if line.startswith("## "):
+            break
+        stripped = line.strip()
+        if not in_block:
+            title = re.match(r"(?:\d+\.\s+)?\*\*([^*]+)\*\*", line)
+            if title:
+                step = title[1].rstrip(".:")
+            in_block = stripped == "```sh"
+        elif stripped == "```":
+            in_block = False
+        elif stripped and not stripped.startswith("#"):
+            commands.append((step, stripped))
+    return commands
+
+
+def readme_yaml_block(after: str, readme: Path = REPO / "README.md") -> dict[str, str]:
+    """The first ```yaml block of the README after the line containing `after`."""
+    text = readme.read_text()
+    block = re.search(r"```yaml\n(.*?)```", text[text.index(after) :], re.S)
+    assert block, f"no yaml block after {after!r} in the README"
+    return yaml.safe_load(textwrap.dedent(block[1]))  # type: ignore[no-any-return]
+
+
+def _checkout_files() -> list[str]:
+    """The repository's files as a fresh clone plus uncommitted work has them, without the
+    owner's own inventory files."""
+    listed = run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO
+    ).stdout.split("\0")
+    private = {"inventory/hosts.yml", "inventory/group_vars/all/vault.yml"}
+    return [name for name in listed if name and name not in private and (REPO / name).exists()]
+
+
+@dataclass
+class Run:
+    command: str
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def recap(self) -> dict[str, tuple[int, int, int]]:
+        """host -> (changed, unreachable, failed) from the PLAY RECAP."""
+        return {m[1]: (int(m[3]), int(m[4]), int(m[5])) for m in RECAP.finditer(self.output)}
+
+    @property
+    def changed(self) -> dict[str, int]:
+        return {host: counts[0] for host, counts in self.recap.items()}
+
+
+RECAP = re.compile(
+    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
+)
+
+
+class OwnerCheckout:
+    """A copy of this repository and a home directory of its own, where commands run the way
+    the owner types them: one bash session, whose exported variables carry over from one
+    command to the next (as `export ANSIBLE_VAULT_PASSWORD_FILE=…` in the README does)."""
+
+    def __init__(self, workdir: Path, editor_writes: str = "") -> None:
+        self.workdir = workdir
+        self.repo = workdir / "household-task-manager"
+        self.home = workdir / "home"
+        self.home.mkdir(parents=True)
+        for name in _checkout_files():
+            target = self.repo / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target)  # mtimes kept: make sees the venv as up to date
+        # The venv and uv of this checkout: `make venv` finds them current.
+        (self.repo / ".venv").symlink_to(REPO / ".venv")
+        if (REPO / BOOTSTRAP_UV).exists():
+            (self.repo / "var").mkdir(exist_ok=True)
+            (self.repo / BOOTSTRAP_UV.parent.parent).symlink_to(REPO / BOOTSTRAP_UV.parent.parent)
+        # The owner's editor, for `ansible-vault create`: writes what the owner would type.
+        self.editor_input = workdir / "editor-input"
+        self.editor_input.write_text(editor_writes)
+        write(self.workdir / "editor", f'#!/bin/sh\ncat {self.editor_input} > "$1"\n', 0o755)
+        self.state = workdir / "shell-state.sh"
+        self.state.write_text("")
+        self.runs = 0
+
+    def file(self, name: str) -> Path:
+        return self.repo / name
+
+    def edit_yaml(self, name: str, changes: dict[str, object]) -> None:
+        """Set top-level keys of a YAML file in place, keeping its comments and layout."""
+        path = self.repo / name
+        text = path.read_text()
+        for key, value in changes.items():
+            line = yaml.safe_dump({key: value}, default_flow_style=True, width=1000).strip()
+            line = line.removeprefix("{").removesuffix("}")
+            text, count = re.subn(rf"(?m)^{re.escape(key)}:.*$", line.replace("\\", r"\\"), text)
+            if count == 0:
+                text += f"{line}\n"
+        path.write_text(text)
+
+    def sh(self, command: str, env: dict[str, str] | None = None, timeout: float = 900) -> Run:
+        """Run one command line in the checkout, its output on a terminal as the owner's is
+        (`ansible-vault create` opens the editor only then); the output also goes to
+        <workdir>/command-<n>.log."""
         self.runs += 1
-        log = self.workdir / f"playbook-{self.runs}.log"
-        with log.open("w") as output:
-            result = subprocess.run(
-                [str(BIN / "ansible-playbook"), "-i", str(self.inventory()), playbook, *args],
-                cwd=ANSIBLE_DIR,
-                env={
-                    **os.environ,
-                    "PATH": f"{BIN}:{os.environ['PATH']}",
-                    "ANSIBLE_NOCOLOR": "1",
-                    "ANSIBLE_FORCE_COLOR": "0",
-                    "ANSIBLE_LOCAL_TEMP": str(self.workdir / "ansible-local"),
-                    "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.workdir / "cp"),
-                    "ANSIBLE_TIMEOUT": "20",
-                    **(env or {}),
-                },
-                text=True,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                check=False,
-                timeout=420,
-            )
-        return result.returncode, log.read_text()
+        log = self.workdir / f"command-{self.runs}.log"
+        script = f". {self.state}\n{command}\nrc=$?\nexport -p > {self.state}\nexit $rc\n"
+        started = time.monotonic()
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(
+            ["bash", "-o", "pipefail", "-c", script],
+            cwd=self.repo,
+            env={
+                "PATH": os.environ["PATH"],
+                "HOME": str(self.home),
+                "LANG": "C.UTF-8",
+                "TERM": "dumb",
+                "EDITOR": str(self.workdir / "editor"),
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_FORCE_COLOR": "0",
+                "ANSIBLE_LOCAL_TEMP": str(self.workdir / "ansible-local"),
+                "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.workdir / "cp"),
+                "ANSIBLE_TIMEOUT": "20",
+                **(env or {}),
+            },
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        output = bytearray(f"$ {command}\n".encode())
+        deadline = started + timeout
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([controller], [], [], 1.0)
+                if not ready:
+                    continue
+                try:
+                    data = os.read(controller, 65536)
+                except OSError:  # EIO: every writer of the terminal has exited
+                    break
+                if not data:
+                    break
+                output += data
+            else:
+                process.kill()
+            returncode = process.wait(timeout=30)
+        finally:
+            os.close(controller)
+            text = output.decode(errors="replace").replace("\r\n", "\n")
+            log.write_text(text)
+        return Run(command, returncode, text, time.monotonic() - started)
 
 
 def _start(machine: Machine) -> None:
@@ -517,16 +667,21 @@ def nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
 
 def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     started = time.monotonic()
-    base = base_image()
-    print(f"\nbase image ready in {time.monotonic() - started:.0f}s ({base.rootfs})")
+    bases = {suite: base_image(suite) for suite in sorted({suite for _, suite in HOSTS.values()})}
+    print(f"\nbase images ready in {time.monotonic() - started:.0f}s ({', '.join(bases)})")
     workdir = tmp_path_factory.mktemp("nspawn-cluster")
     key = workdir / "id_ed25519"
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
+    # One HTTP server for every suite's repository: <port>/<suite>/.
+    apt_root = workdir / "apt"
+    apt_root.mkdir()
+    for suite, base in bases.items():
+        (apt_root / suite).symlink_to(base.apt_repo)
     machines: dict[str, Machine] = {}
     mounted: list[Path] = []
-    with apt_server(base.apt_repo) as port:
+    with apt_server(apt_root) as port:
         try:
-            for name, index in HOSTS.items():
+            for name, (index, suite) in HOSTS.items():
                 layer = workdir / name
                 upper, work, root = layer / "upper", layer / "work", layer / "root"
                 for directory in (upper, work, root):
@@ -538,12 +693,17 @@ def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluste
                         "overlay",
                         "overlay",
                         "-o",
-                        f"lowerdir={base.rootfs},upperdir={upper},workdir={work}",
+                        f"lowerdir={bases[suite].rootfs},upperdir={upper},workdir={work}",
                         str(root),
                     ]
                 )
                 mounted.append(root)
-                machine = Machine(name, index, root, layer / "boot.log", key)
+                # The database node's SSD: a host directory mounted at /mnt/ssd, so findmnt in
+                # the machine sees a mounted file system there, as on the Pi.
+                binds = {SSD_MOUNT: layer / "ssd"} if name == DATABASE_NODE else {}
+                for host_directory in binds.values():
+                    host_directory.mkdir()
+                machine = Machine(name, index, suite, root, layer / "boot.log", key, binds)
                 write(
                     root / "root/.ssh/authorized_keys", key.with_suffix(".pub").read_text(), 0o600
                 )
@@ -552,7 +712,7 @@ def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluste
                 write(root / "etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n")
                 write(
                     root / "etc/apt/sources.list",
-                    f"deb [trusted=yes] http://{machine.host_address}:{port}/ ./\n",
+                    f"deb [trusted=yes] http://{machine.host_address}:{port}/{suite}/ ./\n",
                 )
                 machines[name] = machine
                 _setup_network(machine)
