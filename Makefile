@@ -28,7 +28,10 @@ help:
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
 
+# Debian's python3 has no ensurepip (so no venv) without python3-venv.
 $(BOOTSTRAP)/bin/uv:
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null \
+		|| scripts/ensure-debian-packages "make (the venv that bootstraps uv)" python3-venv
 	$(PYTHON) -m venv $(BOOTSTRAP)
 	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
 
@@ -65,22 +68,10 @@ api-client: $(NPM_STAMP)
 		-o src/api/schema.d.ts --silent
 
 # Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
-# tests: installed when missing and running as root.
+# tests, and libatomic1, which the Node that Playwright's driver bundles needs.
 e2e-deps:
-	@missing=""; \
-	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
-	[ -d /usr/share/fonts/opentype/ipafont-gothic ] || missing="$$missing fonts-ipafont-gothic"; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing$$missing with apt-get"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-		else \
-			echo "The end-to-end tests need Debian's$$missing: sudo apt-get install$$missing"; \
-			exit 1; \
-		fi; \
-	fi
+	@scripts/ensure-debian-packages "make test (the end-to-end tests)" \
+		chromium nginx fonts-ipafont-gothic libatomic1
 
 run: venv
 	@mkdir -p var
@@ -134,9 +125,7 @@ seal: venv
 
 # Benchmark: prints a table and writes var/bench/latest.json (see bench/run.py).
 bench: venv
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
-		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
-		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	@scripts/ensure-debian-packages "make bench" wrk
 	$(BIN)/python -m bench.run
 
 # Cluster (see the Cluster section of README.md): inventory/hosts.yml + group_vars/all/.
@@ -154,27 +143,11 @@ CLUSTER_PLAYBOOK_cluster-upgrade := upgrade.yml
 CLUSTER_PLAYBOOK_cluster-reset := reset.yml
 
 # The cluster integration test boots Debian machines with systemd-nspawn: debootstrap and
-# systemd-container are installed when missing and running as root (else the test skips, and
-# with CI=true, where a skip is a failure, this target fails instead).
+# systemd-container are installed when missing, as root or with passwordless sudo (else the test
+# skips and says why, and with CI=true, where a skip is a failure, this target fails instead).
 cluster-test: venv cluster-test-deps
 	$(BIN)/pytest -m cluster
 
 cluster-test-deps:
-	@missing=""; \
-	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
-	command -v systemd-nspawn >/dev/null || missing="$$missing systemd-container"; \
-	command -v ssh >/dev/null || missing="$$missing openssh-client"; \
-	command -v ip >/dev/null || missing="$$missing iproute2"; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing$$missing with apt-get"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-		elif [ "$${CI:-}" = true ]; then \
-			echo "CI=true: the nspawn cluster integration tests need$$missing;" \
-				"run as root on a machine with apt-get, or install them first" >&2; \
-			exit 1; \
-		else \
-			echo "Not root or no apt-get: the nspawn cluster integration test will be skipped"; \
-		fi; \
-	fi
+	@scripts/ensure-debian-packages --optional "the nspawn cluster integration test" \
+		debootstrap systemd-container openssh-client iproute2

@@ -262,46 +262,6 @@ def test_make_help_lists_cluster_test() -> None:
     assert any(line.startswith("make cluster-test ") for line in help_text.splitlines())
 
 
-def run_cluster_test_deps(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
-    """`make cluster-test-deps` on a PATH without debootstrap, systemd-nspawn, ssh, ip and
-    apt-get: the tools are missing and nothing can install them."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    id_tool = shutil.which("id")
-    make = shutil.which("make")
-    assert id_tool, "id (coreutils) is on every machine this suite runs on"
-    assert make, "make runs this suite"
-    (bin_dir / "id").symlink_to(id_tool)
-    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
-    if ci is not None:
-        env["CI"] = ci
-    return subprocess.run(
-        [make, "--no-print-directory", "-s", "cluster-test-deps"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def test_cluster_test_deps_fails_under_ci_when_tools_cannot_be_installed(tmp_path: Path) -> None:
-    result = run_cluster_test_deps(tmp_path, "true")
-    assert result.returncode != 0
-    assert (
-        "CI=true: the nspawn cluster integration tests need"
-        " debootstrap systemd-container openssh-client iproute2;"
-    ) in result.stderr
-
-
-@pytest.mark.parametrize("ci", [None, "false"], ids=["CI unset", "CI=false"])
-def test_cluster_test_deps_only_warns_outside_ci(tmp_path: Path, ci: str | None) -> None:
-    result = run_cluster_test_deps(tmp_path, ci)
-    assert result.returncode == 0, result.stderr
-    assert "the nspawn cluster integration test will be skipped" in result.stdout
-
-
 # ---- the upstream CRD schemas: downloaded, checked against the lock ----
 
 
