@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.core.security import Passwords
 from tests.app.conftest import make_settings
-from tests.support.databases import REPO_ROOT, app_tables, migrate
+from tests.support.databases import REPO_ROOT, app_tables, local_postgres, migrate
 from tests.support.people import PASSWORD
 from tests.support.seed import seed_household
-from tests.support.servers import stoppable_postgres
 
 PG_BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
 DATABASE = "household_task_manager"
@@ -101,7 +100,7 @@ def test_cronjob_dump_restores_into_an_empty_server(
     run(script, {**cronjob_env, **libpq(source_url), "BACKUP_DIR": str(tmp_path)})
     assert len(list(tmp_path.glob(f"{DATABASE}-*.dump"))) == 1
 
-    with stoppable_postgres() as empty:
+    with local_postgres() as empty:
         target_url = create_database(empty.admin_url)
         run(documented_restore().replace("/backups", str(tmp_path)), libpq(target_url))
         after = fingerprint(target_url)

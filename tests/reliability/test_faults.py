@@ -8,12 +8,12 @@ from collections import Counter
 import httpx
 
 from tests.reliability.conftest import client, register
-from tests.support.databases import create_postgres_database, migrate
-from tests.support.servers import stoppable_postgres, uvicorn
+from tests.support.databases import create_postgres_database, local_postgres, migrate
+from tests.support.servers import uvicorn
 
 
 def test_database_outage_fails_fast_and_recovers_without_restart() -> None:
-    with stoppable_postgres() as postgres:
+    with local_postgres() as postgres:
         url = create_postgres_database(postgres.admin_url)
         migrate(url)
         with uvicorn(url) as base:

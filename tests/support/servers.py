@@ -2,19 +2,15 @@
 stopped and started again."""
 
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import contextmanager
 
-from tests.support.databases import REPO_ROOT, to_sqlalchemy_url
+from tests.support.databases import REPO_ROOT
 
 UVICORN = REPO_ROOT / ".venv" / "bin" / "uvicorn"
 # Cheap argon2id parameters for tests: the algorithm is the real one, only the cost is lower.
@@ -78,58 +74,3 @@ def uvicorn(
         yield base
     finally:
         stop(process)
-
-
-@dataclass
-class StoppablePostgres:
-    """A PostgreSQL 16 of its own, for tests that take the database away and bring it back."""
-
-    server: object
-    pgdata: Path
-    socket_dir: Path
-    user: str | None
-
-    @property
-    def admin_url(self) -> str:
-        return to_sqlalchemy_url(self.server.get_uri())  # type: ignore[attr-defined]
-
-    def stop(self) -> None:
-        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
-
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.user)
-
-    def start(self) -> None:
-        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
-
-        pg_ctl(
-            [
-                "-w",
-                "-o",
-                '-h ""',
-                "-o",
-                f"-k {self.socket_dir}",
-                "-l",
-                str(self.pgdata / "log"),
-                "start",
-            ],
-            pgdata=self.pgdata,
-            user=self.user,
-        )
-
-
-@contextmanager
-def stoppable_postgres() -> Iterator[StoppablePostgres]:
-    import pgserver
-
-    root = Path(tempfile.mkdtemp(prefix="htm-pg-faults-", dir="/var/tmp"))
-    server = pgserver.get_server(root / "data", cleanup_mode=None)
-    info = server.get_postmaster_info()
-    assert info.socket_dir is not None
-    postgres = StoppablePostgres(server, root / "data", info.socket_dir, server.system_user)
-    try:
-        yield postgres
-    finally:
-        # pgserver only knows the first postmaster: stop whichever one runs now, ourselves.
-        with suppress(subprocess.CalledProcessError):
-            postgres.stop()
-        shutil.rmtree(root, ignore_errors=True)
