@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -11,6 +9,8 @@ from types import ModuleType
 import pytest
 from gitops_support import Synthesized, load_cdk8s_main, read_tree
 from household.config import IngressController, environment_names, load_environment
+
+from tests.support.databases import local_postgres
 
 
 @pytest.fixture(scope="session")
@@ -71,15 +71,7 @@ def every_variant(
 
 @pytest.fixture(scope="session")
 def pg16_server_url() -> Iterator[str]:
-    """A throw-away PostgreSQL 16 (pgserver) for the backup tests; its own, so that these tests
-    do not depend on other parts' fixtures. As root pgserver runs postgres as a system user, so
-    its data stays out of /root."""
-    import pgserver
-
-    root = Path(tempfile.mkdtemp(prefix="htm-cdk8s-pg-", dir="/var/tmp"))
-    server = pgserver.get_server(root / "data", cleanup_mode="stop")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+    """A throw-away PostgreSQL 16 for the backup tests; its own, so that these tests do not
+    depend on other parts' fixtures."""
+    with local_postgres(prefix="htm-cdk8s-pg-") as server:
+        yield server.admin_url
