@@ -1,24 +1,24 @@
-from app.schemas.common import Email, Instant, Language, Model, Name, Password
+from app.schemas.common import Email, Input, Instant, Language, Model, Name, Password
 
 
-class RegisterIn(Model):
+class RegisterIn(Input):
     email: Email
     password: Password
     display_name: Name
     language: Language | None = None
 
 
-class LoginIn(Model):
+class LoginIn(Input):
     email: Email
     password: str
 
 
-class PasswordChangeIn(Model):
+class PasswordChangeIn(Input):
     current_password: str
     new_password: Password
 
 
-class ProfileUpdateIn(Model):
+class ProfileUpdateIn(Input):
     display_name: Name | None = None
     language: Language | None = None
 

@@ -5,7 +5,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from app.domain.recurrence import Anchor, Kind, Rule, RuleError, Unit
 from app.domain.rotation import Assignment
-from app.schemas.common import Id, Instant, Model, Name
+from app.schemas.common import MAX_ID, Id, Input, Instant, Model, Name, QueryInput
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 Notes = Annotated[str, StringConstraints(max_length=2000)]
@@ -13,7 +13,7 @@ Minutes = Annotated[int, Field(ge=1, le=1440)]
 Points = Annotated[int, Field(ge=0, le=1000)]
 
 
-class RecurrenceIn(Model):
+class RecurrenceIn(Input):
     kind: Kind
     every: int = Field(default=1, ge=1, le=366)
     unit: Unit = "day"
@@ -40,7 +40,7 @@ class RecurrenceIn(Model):
         )
 
 
-class AssignmentIn(Model):
+class AssignmentIn(Input):
     mode: Assignment = "none"
     members: list[Id] = Field(default_factory=list, max_length=50)
 
@@ -57,7 +57,7 @@ class AssignmentIn(Model):
         return self
 
 
-class ChoreCreateIn(Model):
+class ChoreCreateIn(Input):
     name: Name
     category: Category = ""
     notes: Notes = ""
@@ -68,7 +68,14 @@ class ChoreCreateIn(Model):
     start_date: date | None = None
 
 
-class ChoreUpdateIn(Model):
+class ImportedChoreIn(ChoreCreateIn):
+    """A row of an imported export: a new chore, with where it stood."""
+
+    next_due: date | None = None
+    archived: bool = False
+
+
+class ChoreUpdateIn(Input):
     name: Name | None = None
     category: Category | None = None
     notes: Notes | None = None
@@ -139,3 +146,14 @@ class CalendarItem(Model):
     category: str
     date: date
     assignee: PersonRef | None
+
+
+class ChoreListQuery(QueryInput):
+    category: Annotated[str, StringConstraints(max_length=50)] | None = None
+    assignee: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    archived: bool | None = False
+
+
+class DueQuery(QueryInput):
+    window: DueWindow = "today"
+    assignee: Annotated[str, StringConstraints(pattern=r"^(me|[1-9][0-9]{0,9})$")] | None = None

@@ -1,7 +1,8 @@
 """Field types shared by request and response models."""
 
 import re
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -11,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
 )
 
 Language = Literal["ja", "en"]
@@ -47,5 +49,45 @@ TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time
 Instant = AwareDatetime
 
 
+# Dates a household can mean. Far beyond them, date arithmetic (a due date's next occurrence,
+# a local day's bounds in UTC) leaves the range Python and the databases can represent.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+
+
+def sane(value: Any) -> Any:
+    """The rule every input value passes, whatever its field: no NUL (PostgreSQL's text refuses
+    it) and dates within [MIN_DATE, MAX_DATE]."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    # A datetime is a date too: its own calendar day is checked (no conversion to overflow).
+    day = value.date() if isinstance(value, datetime) else value
+    if isinstance(day, date) and not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"must be between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+class Input(Model):
+    """Base of every request body and query: its fields all pass `sane`, checked here once."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane(cls, value: Any) -> Any:
+        return sane(value)
+
+
+class QueryInput(Input):
+    """The query parameters of one route. Unknown ones are ignored, as they always were."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class DateRangeQuery(QueryInput):
+    """`from` and `to`, household-local days (routes default them)."""
+
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")

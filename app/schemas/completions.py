@@ -1,17 +1,17 @@
 from datetime import date
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from app.schemas.chores import PersonRef
-from app.schemas.common import Id, Instant, Model
+from app.schemas.common import DateRangeQuery, Id, Input, Instant, Model
 
 
-class CompleteIn(Model):
+class CompleteIn(Input):
     done_by: Id | None = None
     done_at: AwareDatetime | None = None
 
 
-class CompletionUpdateIn(Model):
+class CompletionUpdateIn(Input):
     done_by: Id | None = None
     done_at: AwareDatetime | None = None
 
@@ -66,3 +66,8 @@ class ImportRowError(Model):
 class ImportResult(Model):
     created: int
     format: str
+
+
+class HistoryQuery(DateRangeQuery):
+    done_by: Id | None = Field(default=None, alias="member")
+    limit: int = Field(default=1000, ge=1, le=5000)

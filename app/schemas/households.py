@@ -3,19 +3,19 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from app.models import Household, Role
-from app.schemas.common import Instant, Language, Model, Name, TimeZone
+from app.schemas.common import Input, Instant, Language, Model, Name, TimeZone
 
 if TYPE_CHECKING:
     from app.services.access import HouseholdView
 
 
-class HouseholdCreateIn(Model):
+class HouseholdCreateIn(Input):
     name: Name
     time_zone: TimeZone | None = None
     language: Language = "ja"
 
 
-class HouseholdUpdateIn(Model):
+class HouseholdUpdateIn(Input):
     name: Name | None = None
     time_zone: TimeZone | None = None
     language: Language | None = None
@@ -49,11 +49,11 @@ class MemberOut(Model):
     joined_at: Instant
 
 
-class MemberUpdateIn(Model):
+class MemberUpdateIn(Input):
     role: Role
 
 
-class InviteCreateIn(Model):
+class InviteCreateIn(Input):
     role: Role = Role.MEMBER
     expires_in_hours: int | None = Field(default=None, ge=1, le=24 * 30)
 

@@ -8,7 +8,6 @@ row is invalid nothing is written and every row's errors are reported.
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import AppError
 from app.models import Chore, Membership, User
-from app.schemas.chores import ChoreCreateIn
+from app.schemas.chores import ImportedChoreIn
 from app.schemas.completions import CompletionOut
 from app.services import chores
 from app.services.access import Member
@@ -53,6 +52,25 @@ HISTORY_COLUMNS = (
     "points",
     "minutes",
 )
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection"):
+# the export quotes it with a leading apostrophe, which spreadsheets show as text. The
+# apostrophe itself is quoted too, so that the import strips exactly what the export added.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def neutralize(cell: object) -> object:
+    if isinstance(cell, str) and cell.startswith((*FORMULA_STARTS, QUOTE)):
+        return QUOTE + cell
+    return cell
+
+
+def restore(cell: str | None) -> str | None:
+    if cell and cell.startswith(QUOTE) and cell[1:].startswith((*FORMULA_STARTS, QUOTE)):
+        return cell[1:]
+    return cell
 
 
 def decode(raw: bytes) -> str:
@@ -124,24 +142,6 @@ def _messages(exc: ValidationError) -> list[str]:
     ]
 
 
-def _parse_date(value: str | None, field: str, problems: list[str]) -> date | None:
-    text = _blank_to_none(value)
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"{field}: must be a date such as 2026-04-01")
-        return None
-
-
-def _parse_bool(value: str | None, problems: list[str]) -> bool:
-    text = (_blank_to_none(value) or "false").lower()
-    if text not in {"true", "false", "1", "0", "yes", "no"}:
-        problems.append("archived: must be true or false")
-    return text in {"true", "1", "yes"}
-
-
 def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
     reader = csv.DictReader(io.StringIO(decode(raw), newline=""))
     header = tuple((name or "").strip().lower() for name in reader.fieldnames or ())
@@ -175,24 +175,26 @@ def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
         if None in row:
             errors.append({"row": number, "errors": ["row: more values than columns"]})
             continue
+        row = {key: restore(value) for key, value in row.items()}
         problems: list[str] = []
         if kind == "original":
             data = _original_row(row)
         else:
             data, problems = _own_row(row, emails)
-        next_due = _parse_date(row.get("next_due"), "next_due", problems)
-        archived = _parse_bool(row.get("archived"), problems)
+        for key in ("next_due", "archived"):
+            if (value := _blank_to_none(row.get(key))) is not None:
+                data[key] = value
         try:
-            chore_in = ChoreCreateIn.model_validate(data)
+            chore_in = ImportedChoreIn.model_validate(data)
         except ValidationError as exc:
             problems.extend(_messages(exc))
         if problems:
             errors.append({"row": number, "errors": problems})
             continue
         chore = chores.build(member.household, chore_in, today)
-        chore.archived = archived
-        if next_due is not None:
-            chore.next_due = next_due
+        chore.archived = chore_in.archived
+        if chore_in.next_due is not None:
+            chore.next_due = chore_in.next_due
         new.append(chore)
     if errors:
         raise AppError(
@@ -212,7 +214,7 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([neutralize(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
-from app.schemas.chores import ChoreCreateIn, ChoreOut, ChoreUpdateIn
+from app.schemas.chores import ChoreCreateIn, ChoreListQuery, ChoreOut, ChoreUpdateIn
 from app.schemas.common import MAX_ID
 from app.schemas.completions import CompleteIn, CompletionOut
 from app.services import chores, completions
@@ -27,17 +27,21 @@ async def list_chores(
     request: Request,
     member: Reader,
     db: DbDep,
-    category: Annotated[str | None, Query(max_length=50)] = None,
-    assignee: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    archived: bool | None = False,
+    query: Annotated[ChoreListQuery, Query()],
 ) -> Response:
     return await household_json(
         request,
         member,
-        ("chores", category, assignee, archived),
+        ("chores", query.category, query.assignee, query.archived),
         list[ChoreOut],
         lambda: chores.outs(
-            chores.list_chores(db, member, category=category, assignee=assignee, archived=archived)
+            chores.list_chores(
+                db,
+                member,
+                category=query.category,
+                assignee=query.assignee,
+                archived=query.archived,
+            )
         ),
     )
 

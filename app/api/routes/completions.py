@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -6,8 +5,8 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
-from app.schemas.common import MAX_ID
-from app.schemas.completions import CompletionOut, CompletionUpdateIn, StatsOut
+from app.schemas.common import MAX_ID, DateRangeQuery
+from app.schemas.completions import CompletionOut, CompletionUpdateIn, HistoryQuery, StatsOut
 from app.services import completions
 
 router = APIRouter(
@@ -15,8 +14,6 @@ router = APIRouter(
 )
 
 CompletionId = Annotated[int, Path(ge=1, le=MAX_ID)]
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
 
 
 @router.get("/completions", response_model=list[CompletionOut])
@@ -24,13 +21,11 @@ async def list_completions(
     request: Request,
     member: Reader,
     db: DbDep,
-    start: From = None,
-    end: To = None,
-    done_by: Annotated[int | None, Query(alias="member", ge=1, le=MAX_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    query: Annotated[HistoryQuery, Query()],
 ) -> Response:
     """History of a date range (household-local days; default the last 30)."""
-    first, last = completions.date_range(member.household, start, end, default_days=30)
+    first, last = completions.date_range(member.household, query.start, query.end, 30)
+    done_by, limit = query.done_by, query.limit
     return await household_json(
         request,
         member,
@@ -55,10 +50,10 @@ def delete_completion(completion_id: CompletionId, member: Writer, db: DbDep) ->
 
 @router.get("/stats", response_model=StatsOut)
 async def stats(
-    request: Request, member: Reader, db: DbDep, start: From = None, end: To = None
+    request: Request, member: Reader, db: DbDep, query: Annotated[DateRangeQuery, Query()]
 ) -> Response:
     """Per member and per category over a date range (default the last 7 days)."""
-    first, last = completions.date_range(member.household, start, end, default_days=7)
+    first, last = completions.date_range(member.household, query.start, query.end, 7)
     return await household_json(
         request,
         member,

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, Request, Response
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader
 from app.core.errors import ERROR_RESPONSES
-from app.schemas.chores import CalendarItem, DueItem, DueWindow
-from app.schemas.common import MAX_ID
+from app.schemas.chores import CalendarItem, DueItem, DueQuery
+from app.schemas.common import MAX_ID, DateRangeQuery
 from app.services import chores
 
 router = APIRouter(prefix="/api/households/{household_id}", tags=["due"], responses=ERROR_RESPONSES)
@@ -18,10 +18,10 @@ async def due(
     request: Request,
     member: Reader,
     db: DbDep,
-    window: DueWindow = "today",
-    assignee: Annotated[str | None, Query(pattern=r"^(me|[1-9][0-9]{0,9})$")] = None,
+    query: Annotated[DueQuery, Query()],
 ) -> Response:
     """Chores due by the end of the window (overdue ones included), mine or anyone's."""
+    window, assignee = query.window, query.assignee
     who = None if assignee is None else member.user_id if assignee == "me" else int(assignee)
     if who is not None and who > MAX_ID:
         return Response(b"[]", media_type="application/json")  # no member has such an id
@@ -39,12 +39,11 @@ async def calendar(
     request: Request,
     member: Reader,
     db: DbDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    query: Annotated[DateRangeQuery, Query()],
 ) -> Response:
     """Upcoming occurrences projected from the rules (default: the next 4 weeks)."""
-    first = start or chores.today(member.household)
-    last = end or first + timedelta(days=27)
+    first = query.start or chores.today(member.household)
+    last = query.end or first + timedelta(days=27)
     return await household_json(
         request,
         member,

@@ -1,10 +1,10 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
+from app.schemas.common import DateRangeQuery
 from app.schemas.completions import ImportResult
 from app.services import chore_csv, completions
 
@@ -49,9 +49,8 @@ def export_chores(member: Reader, db: DbDep) -> Response:
 def export_completions(
     member: Reader,
     db: DbDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    query: Annotated[DateRangeQuery, Query()],
 ) -> Response:
-    start, end = completions.date_range(member.household, start, end, default_days=365)
+    start, end = completions.date_range(member.household, query.start, query.end, 365)
     entries = completions.history(db, member.household, start, end)
     return _attachment(chore_csv.export_history(entries), "history.csv")
