@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -9,7 +10,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import AppError, conflict, forbidden, not_found
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
-from app.models import Household, Invite, Membership, Role, User
+from app.models import CalendarFeed, Household, Invite, Membership, Role, User
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
 from app.services import access, chores
 from app.services.access import Member
@@ -87,11 +88,35 @@ def _ensure_an_admin_remains(db: Session, household_id: int, leaving: Membership
         )
 
 
+def _revoke_beyond(db: Session, household_id: int, user_id: int, role: Role | None) -> None:
+    """When a member is demoted to `role` (None: removed), what they created with a power they
+    no longer have stops working: their pending invites (admins create them; an admin invite
+    would make them admin again) and their calendar feed (members create it; it would go on
+    serving the household, and serve them again if they rejoined). Sessions are per account and
+    the membership is checked on every request: no session is bound to a household."""
+    rank = role.rank if role is not None else -1
+    if rank < Role.ADMIN.rank:
+        db.execute(
+            delete_rows(Invite).where(
+                Invite.household_id == household_id,
+                Invite.created_by == user_id,
+                Invite.used_at.is_(None),
+            )
+        )
+    if rank < Role.MEMBER.rank:
+        db.execute(
+            delete_rows(CalendarFeed).where(
+                CalendarFeed.household_id == household_id, CalendarFeed.user_id == user_id
+            )
+        )
+
+
 def change_role(db: Session, member: Member, user_id: int, role: Role) -> tuple[Membership, User]:
     membership = _membership_for_change(db, member.household.id, user_id)
     if role != Role.ADMIN:
         _ensure_an_admin_remains(db, member.household.id, membership)
     membership.role = role
+    _revoke_beyond(db, member.household.id, user_id, role)
     db.commit()
     user = db.get_one(User, user_id)
     return membership, user
@@ -104,6 +129,7 @@ def remove(db: Session, member: Member, user_id: int) -> None:
     membership = _membership_for_change(db, member.household.id, user_id)
     _ensure_an_admin_remains(db, member.household.id, membership)
     chores.forget_member(db, member.household.id, user_id)
+    _revoke_beyond(db, member.household.id, user_id, None)
     db.delete(membership)
     db.commit()
 

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, update
 from app.core.db import utcnow
 from app.models import Invite
 from tests.support.databases import row_counts
-from tests.support.people import Person, sign_up
+from tests.support.people import Person, new_client, sign_up
 
 Home = tuple[int, dict[str, Person]]
 
@@ -221,3 +221,69 @@ def test_there_is_no_way_to_list_or_find_users(app: FastAPI) -> None:
     paths = app.openapi()["paths"]
     assert not [p for p in paths if p.startswith("/api/users")]
     assert all("search" not in p for p in paths)
+
+
+def test_a_removed_admin_cannot_come_back_with_an_invite_they_made(
+    app: FastAPI, home: Home
+) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    invites = f"/api/households/{household_id}/invites"
+    second = sign_up(app, "Second admin")
+    code = admin.ok("POST", invites, 201, json={"role": "admin"})["code"]
+    second.ok("POST", f"/api/invites/{code}/accept")
+    own = second.ok("POST", invites, 201, json={"role": "admin"})
+    for_member = second.ok("POST", invites, 201, json={"role": "member"})
+    kept = admin.ok("POST", invites, 201, json={"role": "viewer"})
+
+    admin.ok("DELETE", f"/api/households/{household_id}/members/{second.id}", 204)
+
+    for invite in (own, for_member):
+        assert second.get(f"/api/invites/{invite['code']}").status_code == 404
+        assert second.post(f"/api/invites/{invite['code']}/accept").status_code == 404
+    assert second.get(f"/api/households/{household_id}").status_code == 404
+    listed = admin.ok("GET", invites)
+    # Pending invites of the removed admin are gone; used ones stay as history.
+    assert [invite["id"] for invite in listed if invite["used_at"] is None] == [kept["id"]]
+    assert len(listed) == 4
+    assert member.ok("GET", f"/api/invites/{kept['code']}")["role"] == "viewer"
+
+
+def test_a_demoted_admin_s_pending_invites_stop_working(app: FastAPI, home: Home) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    invites = f"/api/households/{household_id}/invites"
+    admin.ok("PATCH", f"/api/households/{household_id}/members/{member.id}", json={"role": "admin"})
+    made = member.ok("POST", invites, 201, json={"role": "admin"})
+    admin.ok(
+        "PATCH", f"/api/households/{household_id}/members/{member.id}", json={"role": "member"}
+    )
+    outsider = sign_up(app, "Outsider")
+    assert outsider.post(f"/api/invites/{made['code']}/accept").status_code == 404
+    assert made["id"] not in [invite["id"] for invite in admin.ok("GET", invites)]
+
+
+@pytest.mark.parametrize("ending", ["removed", "left", "made_viewer"])
+def test_a_calendar_feed_dies_with_the_membership_and_stays_dead_on_return(
+    app: FastAPI, home: Home, ending: str
+) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    base = f"/api/households/{household_id}"
+    feed = member.ok("POST", f"{base}/calendar-feed", 201)
+    anonymous = new_client(app)
+    assert anonymous.get(feed["url"]).status_code == 200
+    if ending == "removed":
+        admin.ok("DELETE", f"{base}/members/{member.id}", 204)
+    elif ending == "left":
+        member.ok("DELETE", f"{base}/members/{member.id}", 204)
+    else:
+        admin.ok("PATCH", f"{base}/members/{member.id}", json={"role": "viewer"})
+    assert anonymous.get(feed["url"]).status_code == 404
+    admin.ok("PATCH", base, json={"name": "Renamed"})
+    if ending != "made_viewer":
+        invite = admin.ok("POST", f"{base}/invites", 201, json={"role": "member"})
+        member.ok("POST", f"/api/invites/{invite['code']}/accept")
+    else:
+        admin.ok("PATCH", f"{base}/members/{member.id}", json={"role": "member"})
+    assert anonymous.get(feed["url"]).status_code == 404
