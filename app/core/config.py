@@ -32,9 +32,13 @@ class Settings(BaseSettings):
     response_cache_mib: int = Field(default=16, ge=0, le=256)
 
     session_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Login throttling (app.services.throttle): failures count for login_window_seconds.
     login_window_seconds: int = Field(default=900, ge=1)
+    login_free_failures_per_pair: int = Field(default=3, ge=1)
+    login_backoff_seconds: int = Field(default=1, ge=1)
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_known_address_days: int = Field(default=90, ge=1)
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
 
     # OWASP's argon2id baseline (19 MiB, 2 passes): affordable on a Raspberry Pi pod.

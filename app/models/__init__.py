@@ -1,6 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
-from app.models.accounts import LoginFailure, User, UserSession
+from app.models.accounts import LoginAddress, LoginFailure, User, UserSession
 from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion
 from app.models.households import Household, Invite, Membership, Role
 
@@ -11,6 +11,7 @@ __all__ = [
     "Completion",
     "Household",
     "Invite",
+    "LoginAddress",
     "LoginFailure",
     "Membership",
     "Role",

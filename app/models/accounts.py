@@ -44,3 +44,16 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginAddress(Base):
+    """A client address the user logged in from with their password: the account's failure
+    limit, which strangers can run up, does not apply there (see services.throttle)."""
+
+    __tablename__ = "login_addresses"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -45,7 +45,7 @@ def login(
         throttle.record_failure(db, settings, data.email, address)
         db.commit()
         raise AppError(401, "invalid_credentials", "Incorrect email or password")
-    throttle.clear_account(db, data.email)
+    throttle.record_success(db, user, address)
     # A fresh token on every login: a session id planted before login is never promoted.
     if previous_token:
         sessions.revoke(db, settings, previous_token)

@@ -1,14 +1,18 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from app.api.deps import SESSION_COOKIE
 from app.main import create_app
+from app.models import LoginFailure
 from tests.app.conftest import make_settings
 from tests.support.databases import row_counts
-from tests.support.people import PASSWORD, Person, new_client, sign_up
+from tests.support.people import CSRF_HEADERS, PASSWORD, Person, new_client, sign_up
 
 
 def test_register_logs_in_with_an_httponly_lax_cookie(app: FastAPI) -> None:
@@ -160,19 +164,60 @@ def test_profile_update_sets_name_and_language(alice: Person) -> None:
     assert (me["display_name"], me["language"]) == ("Alice B", None)
 
 
-def test_account_throttle_answers_429_with_retry_after_even_for_the_right_password(
+def login_from(app: FastAPI, address: str, email: str, password: str) -> Response:
+    with TestClient(app, headers=CSRF_HEADERS, client=(address, 50000)) as client:
+        return client.post("/api/auth/login", json={"email": email, "password": password})
+
+
+def test_many_places_share_the_account_limit_even_for_the_right_password(
     app: FastAPI, alice: Person
 ) -> None:
-    client = new_client(app)
-    for _ in range(5):
-        response = client.post(
-            "/api/auth/login", json={"email": alice.email, "password": "guess guess guess"}
-        )
-        assert response.status_code == 401
-    blocked = client.post("/api/auth/login", json={"email": alice.email, "password": PASSWORD})
+    statuses = [
+        login_from(app, f"198.51.100.{i}", alice.email, "guess guess guess").status_code
+        for i in range(5)
+    ]
+    assert statuses == [401] * 5
+    blocked = login_from(app, "198.51.100.99", alice.email, PASSWORD)
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "too_many_attempts"
     assert 1 <= int(blocked.headers["Retry-After"]) <= 900
+
+
+def test_a_stranger_who_knows_the_email_cannot_lock_the_owner_out(
+    app: FastAPI, alice: Person
+) -> None:
+    home = "192.0.2.10"
+    assert login_from(app, home, alice.email, PASSWORD).status_code == 200
+    strangers = [
+        login_from(app, f"198.51.100.{i}", alice.email, "guess guess guess").status_code
+        for i in range(8)
+    ]
+    assert strangers == [401] * 5 + [429] * 3
+    back_home = login_from(app, home, alice.email, PASSWORD)
+    assert back_home.status_code == 200, back_home.text
+    # The owner's login does not reset the strangers' count.
+    assert login_from(app, "198.51.100.50", alice.email, PASSWORD).status_code == 429
+
+
+def test_guessing_from_one_place_backs_off_exponentially(
+    app: FastAPI, alice: Person, engine: Engine
+) -> None:
+    home = "192.0.2.10"
+    assert login_from(app, home, alice.email, PASSWORD).status_code == 200
+    waits = []
+    for _ in range(3):
+        statuses = [login_from(app, home, alice.email, "guess guess").status_code]
+        while statuses[-1] == 401:
+            statuses.append(login_from(app, home, alice.email, "guess guess").status_code)
+        blocked = login_from(app, home, alice.email, PASSWORD)  # the right one waits too
+        assert blocked.status_code == 429
+        waits.append(int(blocked.headers["Retry-After"]))
+        with Session(engine) as db:  # as if the wait had passed
+            for failure in db.scalars(select(LoginFailure)):
+                failure.at -= timedelta(seconds=waits[-1])
+            db.commit()
+    assert waits == [1, 2, 4]
+    assert login_from(app, home, alice.email, PASSWORD).status_code == 200
 
 
 def test_address_throttle_holds_across_many_accounts(app: FastAPI) -> None:
