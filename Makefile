@@ -26,6 +26,7 @@ help:
 	@echo "make cluster-upgrade  ansible-playbook upgrade.yml: k3s to k3s_version, node by node"
 	@echo "make cluster-reset  ansible-playbook reset.yml: remove k3s, keep the database directory"
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
+	@echo "make fresh-machine-test  the README's two commands on fresh Debian machines (as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
 
 # Debian's python3 has no ensurepip (so no venv) without python3-venv.
@@ -151,3 +152,10 @@ cluster-test: venv cluster-test-deps
 cluster-test-deps:
 	@scripts/ensure-debian-packages --optional "the nspawn cluster integration test" \
 		debootstrap systemd-container openssh-client iproute2
+
+# The README's `make run` and `make test` on minimal Debian machines booted with systemd-nspawn,
+# as root and as a user with sudo (tests/fresh_machine; downloads like a new machine does).
+.PHONY: fresh-machine-test
+fresh-machine-test: venv
+	@scripts/ensure-debian-packages "make fresh-machine-test" debootstrap systemd-container
+	HTM_FRESH_MACHINE=1 $(BIN)/pytest -s tests/fresh_machine

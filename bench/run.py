@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.security import Passwords
-from tests.support.databases import REPO_ROOT, create_postgres_database, migrate
+from tests.support.databases import REPO_ROOT, create_postgres_database, local_postgres, migrate
 from tests.support.people import CSRF_HEADERS, PASSWORD
 from tests.support.seed import seed_household
-from tests.support.servers import free_port, stop, stoppable_postgres, wait_until_up
+from tests.support.servers import free_port, stop, wait_until_up
 
 OUT = REPO_ROOT / "var" / "bench"
 DURATION = int(os.environ.get("BENCH_SECONDS", "3"))
@@ -220,9 +220,9 @@ def main() -> None:
     payloads = OUT / "payloads"
     shutil.rmtree(payloads, ignore_errors=True)
     payloads.mkdir(parents=True)
-    with stoppable_postgres() as postgres:
+    with local_postgres(prefix="htm-pg-bench-") as postgres:
         # CPU 0 is the app's alone: PostgreSQL (and every backend it forks) shares CPU 1 with wrk.
-        postmaster = int((postgres.pgdata / "postmaster.pid").read_text().split()[0])
+        postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
         os.sched_setaffinity(postmaster, {1})
         url = create_postgres_database(postgres.admin_url)
         migrate(url)

@@ -15,7 +15,6 @@ where the README's cluster commands run as written (`readme_cluster_commands`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import http.server
@@ -37,12 +36,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.machines import (
+    cached_build,
+    copy_checkout,
+    debootstrap,
+    exclusive_machines,
+    run,
+    write,
+)
+
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "ansible"
 INVENTORY_DIR = REPO / "inventory"
 BIN = REPO / ".venv" / "bin"
 BOOTSTRAP_UV = Path("var/bootstrap/bin/uv")
-CACHE = Path(os.environ.get("HTM_NSPAWN_CACHE", "/var/cache/household-task-manager"))
 # What a flashed Raspberry Pi OS Lite image already has that the playbook relies on.
 BASE_PACKAGES = [
     "systemd",
@@ -82,34 +89,9 @@ LINK_NAME = re.compile(r"^htm(\d+)h\d+$")
 NETNS_NAME = re.compile(r"^htm-(\d+)-\w+$")
 
 
-def debian_mirror() -> str:
-    """The Debian mirror apt uses on this machine (debootstrap must use the same one)."""
-    candidates = [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]
-    for path in candidates:
-        if not path.is_file():
-            continue
-        for line in path.read_text().splitlines():
-            words = line.split()
-            if words[:1] == ["URIs:"] or words[:1] == ["deb"]:
-                for word in words[1:]:
-                    if word.startswith("http") and word.rstrip("/").endswith("/debian"):
-                        return word
-    return "http://deb.debian.org/debian"
-
-
 def role_packages() -> list[str]:
     defaults = yaml.safe_load((ANSIBLE_DIR / "roles/rpi_prep/defaults/main.yml").read_text())
     return list(defaults["rpi_prep_packages"])
-
-
-def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload, no-any-return]
-
-
-def write(path: Path, text: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(mode)
 
 
 def packages_index(repo: Path) -> str:
@@ -142,17 +124,7 @@ class BaseImage:
 def build_base(target: Path, suite: str) -> None:
     """debootstrap the base, download the playbook's packages into a local apt repository."""
     rootfs, repo = target / "rootfs", target / "apt-repo"
-    run(
-        [
-            "debootstrap",
-            "--variant=minbase",
-            f"--include={','.join(BASE_PACKAGES + SUITE_PACKAGES[suite])}",
-            suite,
-            str(rootfs),
-            debian_mirror(),
-        ],
-        timeout=900,
-    )
+    debootstrap(rootfs, suite, BASE_PACKAGES + SUITE_PACKAGES[suite])
     shutil.copy("/etc/resolv.conf", rootfs / "etc/resolv.conf")
     chroot = ["chroot", str(rootfs)]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -232,21 +204,9 @@ def pi_os_trixie_swap(rootfs: Path) -> None:
 
 def base_image(suite: str) -> BaseImage:
     packages = [*BASE_PACKAGES, *SUITE_PACKAGES[suite], "--", *role_packages()]
-    key_source = "|".join([suite, *packages, BASE_LAYOUT_VERSION])
-    key = hashlib.sha256(key_source.encode()).hexdigest()[:12]
-    target = CACHE / f"{suite}-{key}"
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (target / ".complete").exists():
-            partial = CACHE / f".{target.name}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir()
-            started = time.monotonic()
-            build_base(partial, suite)
-            (partial / ".complete").write_text(f"built in {time.monotonic() - started:.0f}s\n")
-            shutil.rmtree(target, ignore_errors=True)
-            partial.rename(target)
+    target = cached_build(
+        suite, [suite, *packages, BASE_LAYOUT_VERSION], lambda partial: build_base(partial, suite)
+    )
     return BaseImage(rootfs=target / "rootfs", apt_repo=target / "apt-repo")
 
 
@@ -466,16 +426,6 @@ def readme_yaml_block(after: str, readme: Path = REPO / "README.md") -> dict[str
     return yaml.safe_load(textwrap.dedent(block[1]))  # type: ignore[no-any-return]
 
 
-def _checkout_files() -> list[str]:
-    """The repository's files as a fresh clone plus uncommitted work has them, without the
-    owner's own inventory files."""
-    listed = run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO
-    ).stdout.split("\0")
-    private = {"inventory/hosts.yml", "inventory/group_vars/all/vault.yml"}
-    return [name for name in listed if name and name not in private and (REPO / name).exists()]
-
-
 @dataclass
 class Run:
     command: str
@@ -508,10 +458,7 @@ class OwnerCheckout:
         self.repo = workdir / "household-task-manager"
         self.home = workdir / "home"
         self.home.mkdir(parents=True)
-        for name in _checkout_files():
-            target = self.repo / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, target)  # mtimes kept: make sees the venv as up to date
+        copy_checkout(self.repo)  # mtimes kept: make sees the venv as up to date
         # The venv and uv of this checkout: `make venv` finds them current.
         (self.repo / ".venv").symlink_to(REPO / ".venv")
         if (REPO / BOOTSTRAP_UV).exists():
@@ -629,26 +576,6 @@ def _stop(machine: Machine) -> None:
             process.poll()
             time.sleep(0.2)
     process.poll()
-
-
-@contextlib.contextmanager
-def exclusive_machines(timeout: float = 900) -> Iterator[None]:
-    """One test cluster per host at a time: the network names and addresses are fixed."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / ".machines.lock").open("w") as lock:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("another test run kept the nspawn machines") from None
-                time.sleep(2)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="module")
