@@ -391,6 +391,7 @@ def test_permissions_are_granted_per_job_only(name: str) -> None:
             assert (job_name, scope, level) in {
                 ("lint-and-test", "contents", "read"),
                 ("cluster", "contents", "read"),
+                ("fresh-machine", "contents", "read"),
                 ("build", "contents", "read"),
                 ("build", "packages", "write"),
                 ("deploy", "contents", "write"),
@@ -400,7 +401,7 @@ def test_permissions_are_granted_per_job_only(name: str) -> None:
 def test_ci_runs_what_the_ci_script_runs() -> None:
     flow = workflow("ci.yml")
     assert set(flow["on"]) >= {"pull_request", "push"}
-    assert set(flow["jobs"]) == {"lint-and-test", "cluster"}
+    assert set(flow["jobs"]) == {"lint-and-test", "cluster", "fresh-machine"}
     job = flow["jobs"]["lint-and-test"]
     assert step(job, "make test and make lint")["run"].strip() == "bash .ci/run"
     ci_script = (REPO / ".ci" / "run").read_text()
@@ -439,8 +440,9 @@ def test_the_cluster_tests_run_as_root_on_the_runner_vm_and_not_in_the_container
     packages = {w for w in words[4:] if not w.startswith(("-", ">"))}
     # What make cluster-test-deps would apt-get, Debian's keyring for debootstrap on Ubuntu, and
     # what the Makefile needs to bootstrap uv and the venv with Ubuntu's python3.
-    recipe = makefile_recipe("cluster-test-deps")
-    deps = set(re.findall(r'missing="\$\$missing ([\w.-]+)"', recipe))
+    command = shlex.split(makefile_recipe("cluster-test-deps").replace("\\\n", " ").strip("\t\n @"))
+    assert command[:3] == ["scripts/ensure-debian-packages", "--optional", command[2]]
+    deps = set(command[3:])
     assert deps == {"debootstrap", "systemd-container", "openssh-client", "iproute2"}
     assert packages == deps | {"debian-archive-keyring", "make", "python3-venv"}
     # As root (network namespaces, mounts, nspawn), with CI=true kept through sudo.
@@ -760,3 +762,23 @@ def test_the_deploy_step_skips_a_tested_commit_that_main_has_moved_past(tmp_path
         "make synth",
         "Commit and push gitops/",
     }
+
+
+def readme_two_commands() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", text[text.index("\n## Two commands\n") :], re.S)
+    assert block
+    return [line.split("#", 1)[0].strip() for line in block[1].splitlines() if line.strip()]
+
+
+def test_the_fresh_machine_job_runs_the_readmes_two_commands_with_its_prerequisites_only() -> None:
+    job = workflow("ci.yml")["jobs"]["fresh-machine"]
+    assert job["container"]["image"] == "debian:bookworm"
+    assert job["env"]["CI"] == "true"
+    install = step(job, "Install the README's prerequisites")["run"].replace("\\\n", " ")
+    packages = {w for w in install.splitlines()[1].split()[4:] if not w.startswith(("-", ">"))}
+    assert packages == {"python3", "make", "git", "ca-certificates", "curl"}
+    make_run, make_test = readme_two_commands()
+    serve = step(job, "make run serves")["run"].splitlines()
+    assert serve[0].startswith(f"{make_run} > ")
+    assert step(job, "make test")["run"].strip() == make_test
