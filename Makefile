@@ -50,7 +50,7 @@ FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/nul
 	$(wildcard frontend/index.html frontend/vite.config.ts frontend/tsconfig.json)
 FRONTEND_BIN := node_modules/.bin
 
-.PHONY: frontend api-client e2e-deps
+.PHONY: frontend api-client test-deps
 
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json | $(SYNCED)
 	cd frontend && $(NODE_ENV_PATH) npm ci --loglevel=error
@@ -69,10 +69,11 @@ api-client: $(NPM_STAMP)
 		-o src/api/schema.d.ts --silent
 
 # Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
-# tests, and libatomic1, which the Node that Playwright's driver bundles needs.
-e2e-deps:
-	@scripts/ensure-debian-packages "make test (the end-to-end tests)" \
-		chromium nginx fonts-ipafont-gothic libatomic1
+# tests, libatomic1, which the Node that Playwright's driver bundles needs, and curl, which the
+# CI workflow's schema download (tested here) uses.
+test-deps:
+	@scripts/ensure-debian-packages "make test" \
+		chromium nginx fonts-ipafont-gothic libatomic1 curl
 
 run: venv
 	@mkdir -p var
@@ -82,7 +83,7 @@ run: venv
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
 test: venv cluster-test-deps
-	$(MAKE) --no-print-directory frontend e2e-deps
+	$(MAKE) --no-print-directory frontend test-deps
 	cd frontend && $(NODE_ENV_PATH) $(FRONTEND_BIN)/vitest run
 	$(BIN)/pytest
 

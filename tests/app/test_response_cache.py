@@ -1,18 +1,26 @@
 """Cached household reads: bounded in bytes, and never served after the data they show changed.
 
-Every household-scoped route passes the one authorization dependency (the authorization matrix
-proves it: outsiders get "Household not found" everywhere), and that dependency gives the
-household a new revision on every unsafe request. The tests below cover the writes outside a
-household's routes, and that the revision follows the transaction.
+The data layer gives a household a new revision whenever its rows change (app.models.revisions).
+The last test walks every write route of the OpenAPI schema and compares each cached read after
+it with the same read served without a cache.
 """
 
+import re
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from app.core.cache import ResponseCache
+from app.main import create_app
 from app.models import Household
-from tests.app.chore_helpers import make_chore
-from tests.support.people import Person, household_with, sign_up
+from tests.app.chore_helpers import chore_payload, make_chore, tokyo_today
+from tests.app.conftest import make_settings
+from tests.support.people import PASSWORD, Person, household_with, sign_up
 
 Home = tuple[int, dict[str, Person]]
 
@@ -144,3 +152,145 @@ def test_a_new_household_never_meets_the_cached_reads_of_a_deleted_one(app: Fast
     new = second.ok("POST", "/api/households", 201, json={"name": "New"})
     stats = second.ok("GET", f"{base(new['id'])}/stats")
     assert [m["display_name"] for m in stats["members"]] == ["Second"]
+
+
+# Every write of the API, with a request that succeeds: (who, method, path, request, status).
+# The ids come from the household `write_target` builds; a new write route fails the test below
+# until it is listed here.
+Write = tuple[str, dict[str, Any], int]
+WRITES: dict[str, Callable[[dict[str, Any]], Write]] = {
+    "POST /api/auth/register": lambda t: (
+        "stranger",
+        {"json": {"email": "new@example.jp", "password": PASSWORD, "display_name": "New"}},
+        201,
+    ),
+    "POST /api/auth/login": lambda t: (
+        "member",
+        {"json": {"email": t["member"].email, "password": PASSWORD}},
+        200,
+    ),
+    "POST /api/auth/logout": lambda t: ("member", {}, 204),
+    "PATCH /api/auth/me": lambda t: ("member", {"json": {"display_name": "Hanako"}}, 200),
+    "POST /api/auth/password": lambda t: (
+        "member",
+        {"json": {"current_password": PASSWORD, "new_password": "another long password"}},
+        204,
+    ),
+    "POST /api/households": lambda t: ("member", {"json": {"name": "Second"}}, 201),
+    "PATCH /api/households/{household_id}": lambda t: (
+        "admin",
+        {"json": {"time_zone": "Pacific/Kiritimati", "name": "Renamed"}},
+        200,
+    ),
+    "DELETE /api/households/{household_id}": lambda t: ("admin", {}, 204),
+    "POST /api/households/{household_id}/calendar-feed": lambda t: ("member", {}, 201),
+    "DELETE /api/households/{household_id}/calendar-feed": lambda t: ("member", {}, 204),
+    "POST /api/households/{household_id}/chores": lambda t: (
+        "member",
+        {"json": chore_payload(name="Laundry", category="Wash")},
+        201,
+    ),
+    "POST /api/households/{household_id}/chores/import": lambda t: (
+        "member",
+        {"files": {"file": ("x.csv", b"category,task_name,frequency\nYard,Weeds,7\n", "text/csv")}},
+        201,
+    ),
+    "PATCH /api/households/{household_id}/chores/{chore_id}": lambda t: (
+        "member",
+        {"json": {"name": "Plates", "category": "Sink", "start_date": t["tomorrow"]}},
+        200,
+    ),
+    "DELETE /api/households/{household_id}/chores/{chore_id}": lambda t: ("member", {}, 204),
+    "POST /api/households/{household_id}/chores/{chore_id}/complete": lambda t: ("member", {}, 201),
+    "POST /api/households/{household_id}/chores/{chore_id}/skip": lambda t: ("member", {}, 201),
+    "POST /api/households/{household_id}/chores/{chore_id}/undo": lambda t: ("member", {}, 200),
+    "PATCH /api/households/{household_id}/completions/{completion_id}": lambda t: (
+        "member",
+        {"json": {"done_by": t["viewer"].id}},
+        200,
+    ),
+    "DELETE /api/households/{household_id}/completions/{completion_id}": lambda t: (
+        "member",
+        {},
+        204,
+    ),
+    "POST /api/households/{household_id}/invites": lambda t: ("admin", {"json": {}}, 201),
+    "DELETE /api/households/{household_id}/invites/{invite_id}": lambda t: ("admin", {}, 204),
+    "PATCH /api/households/{household_id}/members/{user_id}": lambda t: (
+        "admin",
+        {"json": {"role": "member"}},
+        200,
+    ),
+    "DELETE /api/households/{household_id}/members/{user_id}": lambda t: ("admin", {}, 204),
+    "POST /api/invites/{code}/accept": lambda t: ("stranger", {}, 200),
+}
+
+CACHED_READS = [
+    "/due?window=month",
+    "/chores",
+    "/chores?archived=true",
+    "/completions",
+    "/stats",
+    "/calendar",
+]
+
+
+def write_operations(app: FastAPI) -> list[str]:
+    return [
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+        if method in {"post", "patch", "put", "delete"}
+    ]
+
+
+def write_target(app: FastAPI) -> dict[str, Any]:
+    """A household with a completed chore the viewer is in, an open invite and a stranger."""
+    household_id, people = household_with(app, member="member", viewer="viewer")
+    admin, viewer = people["admin"], people["viewer"]
+    rotation = {"mode": "round_robin", "members": [viewer.id, people["member"].id]}
+    chore = make_chore(admin, household_id, assignment=rotation)
+    done = admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201)
+    invite = admin.ok("POST", f"{base(household_id)}/invites", 201, json={"role": "member"})
+    return {
+        **people,
+        "stranger": sign_up(app, "Stranger"),
+        "household_id": household_id,
+        "chore_id": chore["id"],
+        "completion_id": done["id"],
+        "invite_id": invite["id"],
+        "code": invite["code"],
+        "user_id": viewer.id,
+        "tomorrow": (tokyo_today() + timedelta(days=1)).isoformat(),
+    }
+
+
+@pytest.fixture(scope="module")
+def uncached_app(database_url: str) -> Iterator[FastAPI]:
+    """The same database served without a response cache: what a read must show."""
+    application = create_app(make_settings(database_url, response_cache_mib=0))
+    yield application
+    application.state.engine.dispose()
+    application.state.autocommit_engine.dispose()
+
+
+def test_no_write_route_leaves_a_cached_read_stale(app: FastAPI, uncached_app: FastAPI) -> None:
+    assert sorted(WRITES) == sorted(write_operations(app))
+    for operation, request in WRITES.items():
+        target = write_target(app)
+        household = base(target["household_id"])
+        admin = target["admin"]
+        reader = TestClient(uncached_app, cookies=dict(admin.client.cookies))
+        before = {read: admin.ok("GET", household + read) for read in CACHED_READS}
+        who, kwargs, status = request(target)
+        method, path = operation.split(" ")
+        url = path.format(**{name: target[name] for name in re.findall(r"\{(\w+)\}", path)})
+        response = target[who].client.request(method, url, **kwargs)
+        assert response.status_code == status, (operation, response.text)
+        for read in CACHED_READS:
+            cached, fresh = admin.get(household + read), reader.get(household + read)
+            assert (cached.status_code, cached.json()) == (fresh.status_code, fresh.json()), (
+                operation,
+                read,
+                before[read],
+            )

@@ -299,7 +299,7 @@ def test_the_frontend_template_renders_as_the_image_does_and_serves_with_debian_
 ) -> None:
     if not NGINX.exists():
         if os.geteuid() == 0:
-            pytest.fail(f"{NGINX} is missing: run `make e2e-deps` (make test does it)")
+            pytest.fail(f"{NGINX} is missing: run `make test-deps` (make test does it)")
         pytest.skip(f"{NGINX} is missing and this is not root: apt-get install nginx")
     if not (DIST / "index.html").is_file():
         pytest.fail("frontend/dist is missing: run `make frontend` (make test does it)")

@@ -2,7 +2,7 @@
 template in front of the built frontend, and Debian's chromium driven by Playwright.
 
 `make test` builds the frontend (`make frontend`) and installs chromium and nginx
-(`make e2e-deps`) before pytest runs; these fixtures fail with that advice when they are missing.
+(`make test-deps`) before pytest runs; these fixtures fail with that advice when they are missing.
 """
 
 import shutil
@@ -30,7 +30,7 @@ def built_frontend() -> Path:
 def site(built_frontend: Path, postgres_admin_url: str) -> Iterator[Site]:
     for program, package in ((NGINX, "nginx"), (CHROMIUM, "chromium")):
         if not program.exists():
-            pytest.fail(f"{program} is missing: run `make e2e-deps` or apt-get install {package}")
+            pytest.fail(f"{program} is missing: run `make test-deps` or apt-get install {package}")
     database_url = create_postgres_database(postgres_admin_url)
     migrate(database_url)
     workdir = Path(tempfile.mkdtemp(prefix="htm-e2e-"))
@@ -48,7 +48,9 @@ def site(built_frontend: Path, postgres_admin_url: str) -> Iterator[Site]:
             args=("--log-level", "warning"),
         ) as backend_url:
             backend = backend_url.removeprefix("http://")
-            config = render_site(workdir, site_port, backend, built_frontend)
+            # A copy the workers can read wherever the checkout is (a home of mode 0700).
+            served = shutil.copytree(built_frontend, workdir / "dist")
+            config = render_site(workdir, site_port, backend, served)
             nginx = subprocess.Popen(
                 [
                     str(NGINX),

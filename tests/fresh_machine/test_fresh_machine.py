@@ -3,14 +3,15 @@
 A minimal bookworm root file system (debootstrap's minbase plus only python3, make, git and
 ca-certificates: no python3-venv, no compiler, no libatomic1) runs under systemd-nspawn with
 this host's network, so it downloads from Debian, PyPI and npm as a new user's machine does.
-A copy of this checkout sits in the user's home, and the commands of the README's "Two
-commands" block run there as written: `make run` must serve the API, the docs and the built
-frontend; `make test` must pass. Two machines:
+A clone of this repository (its committed HEAD) sits in the user's home, and the commands of
+the README's "Two commands" block run there as written: `make run` must serve the API, the
+docs and the built frontend; `make test` must pass. Two machines:
 - as root, with CI=true (a skip fails), in /root (mode 0700, which must stay so);
 - as a normal user with passwordless sudo (sudo added to the machine), the usual developer.
 
 Inside a machine the nspawn cluster tests are deselected (`-m "not cluster"`): they boot
-machines of their own, which a container cannot. Everything else runs.
+machines of their own, which a container cannot. Everything else runs; the upstream CRD schemas
+the manifest tests read are handed in as CI hands them (CRD_SCHEMA_DIR).
 
 Not part of `make test` (it runs `make test` itself, and takes minutes of downloads): collected
 only with HTM_FRESH_MACHINE=1, which `make fresh-machine-test` sets. The CI workflow's
@@ -34,10 +35,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.crd_schemas import crd_schema_dir
 from tests.support.machines import (
     REPO,
     cached_build,
-    copy_checkout,
     debootstrap,
     exclusive_machines,
     run,
@@ -51,6 +52,7 @@ SUITE = "bookworm"
 # proxy's, say): their files, and the variables that point Python, pip, uv and Node at them.
 HOST_CAS = Path("/usr/local/share/ca-certificates")
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+CRD_SCHEMAS = "/opt/crd-schemas"
 CA_VARIABLES = ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS"]
 FRESH_PACKAGES = ["python3", "make", "git", "ca-certificates"]
 OWNER = "owner"
@@ -131,7 +133,9 @@ def fresh_machine(tmp_path: Path, user: str) -> Iterator[FreshMachine]:
             shutil.copy(ca, root / "usr/local/share/ca-certificates" / ca.name)
         if host_cas:
             run(["chroot", str(root), "update-ca-certificates"])
-        copy_checkout(root / home.lstrip("/") / "household-task-manager")
+        checkout = root / home.lstrip("/") / "household-task-manager"
+        run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO), str(checkout)])
+        shutil.copytree(crd_schema_dir(), root / CRD_SCHEMAS.lstrip("/"))
         if user != "root":
             uid = int(run(["chroot", str(root), "id", "-u", user]).stdout)
             for path in [root / home.lstrip("/"), *(root / home.lstrip("/")).rglob("*")]:
@@ -213,6 +217,7 @@ def test_the_two_commands_work_on_a_fresh_machine(tmp_path: Path, user: str) -> 
         "PORT": str(free_port()),
         # A container cannot boot the cluster test's machines.
         "PYTEST_ADDOPTS": '-m "not cluster"',
+        "CRD_SCHEMA_DIR": CRD_SCHEMAS,
         **({"CI": "true"} if user == "root" else {}),
     }
     with fresh_machine(tmp_path, user) as machine:
