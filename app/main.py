@@ -25,6 +25,7 @@ from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers, not_found
 from app.core.middleware import CSRF_HEADER, CSRFMiddleware, MetricsMiddleware
 from app.core.security import Passwords
+from app.models import revisions
 
 API_ROUTERS = (
     auth.router,
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The authorization check is one statement: no BEGIN and COMMIT round trips around it.
     app.state.autocommit_engine = engine_for(autocommit=True)
     app.state.session_factory = make_session_factory(engine)
+    revisions.track(app.state.session_factory)
     app.state.passwords = Passwords(settings)
     app.state.response_cache = ResponseCache(settings.response_cache_mib * 2**20)
     app.state.migration_head = health.migration_head()

@@ -9,7 +9,6 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
 from app.core.errors import not_authenticated
-from app.core.middleware import SAFE_METHODS
 from app.core.security import Passwords
 from app.models import Role, User
 from app.schemas.common import MAX_ID
@@ -60,8 +59,8 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def household_member(minimum: Role) -> Callable[..., access.Member]:
-    """The single authorization check of household-scoped routes. An unsafe request also gives
-    the household a new revision (see app.core.cache), so no household write can skip it."""
+    """The single authorization check of household-scoped routes. It reads only: the household's
+    revision follows its writes in the data layer (app.models.revisions)."""
 
     # Every household request solves this: each sub-dependency less is measurable on a Pi.
     def dependency(
@@ -72,11 +71,7 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
     ) -> access.Member:
         state = request.app.state
         with state.autocommit_engine.connect() as connection:
-            member = access.member_of(connection, state.settings, token, household_id, minimum)
-        if request.method not in SAFE_METHODS:
-            # First, before any row lock: writes to one household queue here, in one order.
-            access.touch(db, [household_id])
-        return member
+            return access.member_of(connection, state.settings, token, household_id, minimum)
 
     return dependency
 

@@ -35,7 +35,7 @@ class Household(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Replaced on every change to what the household shows (services.access.touch): the key of
+    # Replaced on every change to the household's rows (app.models.revisions): the key of
     # its cached reads. Random, not a counter: a restored backup or a reused id (SQLite) must
     # not meet the cached reads of another history.
     revision: Mapped[int] = mapped_column(BigInteger, default=new_revision, server_default="0")

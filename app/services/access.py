@@ -1,19 +1,16 @@
 """Who the caller is inside one household: the single authorization check of scoped routes."""
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
 
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import forbidden, not_authenticated, not_found
 from app.core.security import keyed_hash
 from app.models import Household, Membership, Role, UserSession
-from app.models.households import new_revision
 
 
 class HouseholdClock(Protocol):
@@ -109,17 +106,3 @@ def member_of(
             "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"
         )
     return member
-
-
-def touch(db: Session, household_ids: Collection[int]) -> None:
-    """Gives the households a new revision in the caller's transaction: what they show changed.
-
-    Cached reads are keyed by the revision (app.core.cache). The update also locks the rows, so
-    writes to one household take their locks in one order: the household first.
-    """
-    if household_ids:
-        db.execute(
-            update(Household)
-            .where(Household.id.in_(sorted(household_ids)))
-            .values(revision=new_revision())
-        )

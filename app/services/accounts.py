@@ -6,9 +6,9 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.errors import AppError, conflict
 from app.core.security import Passwords
-from app.models import Membership, User
+from app.models import User
 from app.schemas.accounts import LoginIn, PasswordChangeIn, ProfileUpdateIn, RegisterIn
-from app.services import access, sessions, throttle
+from app.services import sessions, throttle
 
 
 def register(
@@ -75,9 +75,6 @@ def change_password(
 def update_profile(db: Session, user: User, data: ProfileUpdateIn) -> User:
     if data.display_name is not None:
         user.display_name = data.display_name
-        # The name shows in every household's lists.
-        households = select(Membership.household_id).where(Membership.user_id == user.id)
-        access.touch(db, list(db.scalars(households)))
     if "language" in data.model_fields_set:
         user.language = data.language
     db.commit()

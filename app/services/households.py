@@ -12,7 +12,7 @@ from app.core.errors import AppError, conflict, forbidden, not_found
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
 from app.models import CalendarFeed, Household, Invite, Membership, Role, User
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
-from app.services import access, chores
+from app.services import chores
 from app.services.access import Member
 
 
@@ -201,6 +201,5 @@ def accept_invite(db: Session, settings: Settings, user: User, code: str) -> tup
         db.rollback()
         raise AppError(410, "invite_used", "This invite has already been used")
     db.add(Membership(household_id=invite.household_id, user_id=user.id, role=invite.role))
-    access.touch(db, [invite.household_id])
     db.commit()
     return db.get_one(Household, invite.household_id), invite.role
