@@ -22,9 +22,10 @@ from app.core import health
 from app.core.cache import ResponseCache
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
-from app.core.errors import install_error_handlers, not_found
+from app.core.errors import install_error_handlers
 from app.core.middleware import CSRF_HEADER, CSRFMiddleware, MetricsMiddleware
 from app.core.security import Passwords
+from app.domain.errors import NotFoundError
 from app.models import revisions
 
 API_ROUTERS = (
@@ -97,7 +98,7 @@ def _serve_frontend(app: FastAPI, settings: Settings) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
         if path == "api" or path.startswith("api/"):
-            raise not_found("API route")
+            raise NotFoundError("API route")
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
             return FileResponse(candidate)

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
-from app.core.errors import not_authenticated
 from app.core.security import Passwords
+from app.domain.errors import UnauthenticatedError
 from app.models import Role, User
 from app.schemas.common import MAX_ID
 from app.services import access, sessions
@@ -52,7 +52,7 @@ def current_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -
         session = sessions.resolve(db, settings, token)
         if session is not None:
             return session.user
-    raise not_authenticated()
+    raise UnauthenticatedError()
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -15,6 +15,20 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from app.domain.errors import (
+    ConflictError,
+    DomainError,
+    ErrorCode,
+    ForbiddenError,
+    GoneError,
+    InvalidError,
+    NotFoundError,
+    RefusedError,
+    ThrottledError,
+    TooLargeError,
+    UnauthenticatedError,
+)
+
 
 class FieldError(BaseModel):
     loc: list[str | int]
@@ -29,7 +43,7 @@ class RowErrors(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str
-    code: str
+    code: ErrorCode
     errors: list[FieldError] | None = None  # code "validation_error": one entry per field
     rows: list[RowErrors] | None = None  # code "import_invalid": the rows that failed
 
@@ -40,43 +54,27 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class AppError(Exception):
-    def __init__(
-        self,
-        status_code: int,
-        code: str,
-        detail: str,
-        headers: Mapping[str, str] | None = None,
-        extra: Mapping[str, object] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.code = code
-        self.detail = detail
-        self.headers = dict(headers or {})
-        # More machine-readable context, e.g. the per-row errors of an import.
-        self.extra = dict(extra or {})
+# The one place a domain error becomes an HTTP status.
+_STATUS: dict[type[DomainError], int] = {
+    RefusedError: 400,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    GoneError: 410,
+    TooLargeError: 413,
+    InvalidError: 422,
+    ThrottledError: 429,
+}
 
 
-def not_authenticated() -> AppError:
-    return AppError(401, "not_authenticated", "Log in first")
-
-
-def not_found(what: str) -> AppError:
-    return AppError(404, "not_found", f"{what} not found")
-
-
-def forbidden(detail: str) -> AppError:
-    return AppError(403, "forbidden", detail)
-
-
-def conflict(code: str, detail: str) -> AppError:
-    return AppError(409, code, detail)
+def status_of(error: DomainError) -> int:
+    return _STATUS[type(error)]
 
 
 def error_response(
     status_code: int,
-    code: str,
+    code: ErrorCode,
     detail: str,
     headers: Mapping[str, str] | None = None,
     extra: Mapping[str, object] | None = None,
@@ -103,17 +101,22 @@ def _validation(exc: RequestValidationError) -> JSONResponse:
         f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in errors
     )
     return error_response(
-        422, "validation_error", f"Invalid input: {summary}", extra={"errors": errors}
+        422, ErrorCode.VALIDATION_ERROR, f"Invalid input: {summary}", extra={"errors": errors}
     )
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_HTTP_CODES = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.TOO_LARGE,
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return error_response(exc.status_code, exc.code, exc.detail, exc.headers, exc.extra)
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
+        return error_response(status_of(exc), exc.code, exc.detail, headers, exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -121,18 +124,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
         return error_response(exc.status_code, code, str(exc.detail), exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
         # A race lost against a concurrent write; the transaction was rolled back as a whole.
-        return error_response(409, "conflict", "The change conflicts with another change; retry")
+        return error_response(
+            409, ErrorCode.CONFLICT, "The change conflicts with another change; retry"
+        )
 
     async def _db_down(_request: Request, _exc: Exception) -> JSONResponse:
         return error_response(
             503,
-            "database_unavailable",
+            ErrorCode.DATABASE_UNAVAILABLE,
             "The database is unavailable; try again shortly",
             {"Retry-After": "5"},
         )
@@ -140,7 +145,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _busy(_request: Request, _exc: Exception) -> JSONResponse:
         # Every pooled connection stayed busy for DB_POOL_TIMEOUT: shed load, do not queue.
         return error_response(
-            503, "busy", "The server is busy; try again shortly", {"Retry-After": "1"}
+            503, ErrorCode.BUSY, "The server is busy; try again shortly", {"Retry-After": "1"}
         )
 
     app.add_exception_handler(OperationalError, _db_down)

@@ -7,6 +7,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.domain.errors import ErrorCode
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-requested-with"
 CSRF_VALUE = "XMLHttpRequest"
@@ -40,7 +42,7 @@ class CSRFMiddleware:
         ):
             problem = self._problem(scope)
             if problem:
-                response = JSONResponse({"detail": problem, "code": "csrf_rejected"}, 403)
+                response = JSONResponse({"detail": problem, "code": ErrorCode.CSRF_REJECTED}, 403)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

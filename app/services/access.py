@@ -8,8 +8,8 @@ from sqlalchemy import Connection, bindparam, select
 
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import forbidden, not_authenticated, not_found
 from app.core.security import keyed_hash
+from app.domain.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from app.models import Household, Membership, Role, UserSession
 
 
@@ -89,9 +89,9 @@ def member_of(
             },
         ).one_or_none()
     if row is None:
-        raise not_authenticated()
+        raise UnauthenticatedError()
     if row.role is None:
-        raise not_found("Household")
+        raise NotFoundError("Household")
     household = HouseholdView(
         id=row.id,
         name=row.name,
@@ -102,7 +102,7 @@ def member_of(
     )
     member = Member(user_id=row.user_id, household=household, role=Role(row.role))
     if member.role.rank < minimum.rank:
-        raise forbidden(
+        raise ForbiddenError(
             "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"
         )
     return member

@@ -4,8 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import AppError, conflict
 from app.core.security import Passwords
+from app.domain.errors import ConflictError, ErrorCode, RefusedError, UnauthenticatedError
 from app.models import User
 from app.schemas.accounts import LoginIn, PasswordChangeIn, ProfileUpdateIn, RegisterIn
 from app.services import sessions, throttle
@@ -15,7 +15,7 @@ def register(
     db: Session, settings: Settings, passwords: Passwords, data: RegisterIn
 ) -> tuple[User, str]:
     if db.scalar(select(User.id).where(User.email == data.email)) is not None:
-        raise conflict("email_taken", "An account with this email already exists")
+        raise ConflictError(ErrorCode.EMAIL_TAKEN, "An account with this email already exists")
     user = User(
         email=data.email,
         display_name=data.display_name,
@@ -44,7 +44,7 @@ def login(
     if user is None or not valid:
         throttle.record_failure(db, settings, data.email, address)
         db.commit()
-        raise AppError(401, "invalid_credentials", "Incorrect email or password")
+        raise UnauthenticatedError(ErrorCode.INVALID_CREDENTIALS, "Incorrect email or password")
     throttle.record_success(db, user, address)
     # A fresh token on every login: a session id planted before login is never promoted.
     if previous_token:
@@ -64,7 +64,7 @@ def change_password(
 ) -> str:
     """Revokes every session of the user (other devices included) and returns a new one."""
     if not passwords.verify(user.password_hash, data.current_password):
-        raise AppError(400, "wrong_password", "The current password is not correct")
+        raise RefusedError(ErrorCode.WRONG_PASSWORD, "The current password is not correct")
     user.password_hash = passwords.hash(data.new_password)
     sessions.revoke_all(db, user.id)
     token = sessions.create(db, settings, user)

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import not_found
 from app.core.security import keyed_hash, new_session_token
+from app.domain.errors import NotFoundError
 from app.models import CalendarFeed, Household
 from app.services import chores
 from app.services.access import Member
@@ -51,7 +51,7 @@ def render(db: Session, settings: Settings, token: str) -> bytes:
         .where(CalendarFeed.token_hash == keyed_hash(settings.secret, token))
     ).one_or_none()
     if row is None:
-        raise not_found("Calendar feed")
+        raise NotFoundError("Calendar feed")
     feed, household = row
     start = chores.today(household)
     items = chores.calendar(db, household, start, start + timedelta(days=FEED_DAYS), feed.user_id)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.errors import AppError
+from app.domain.errors import ErrorCode, InvalidError, TooLargeError
 from app.models import Chore, Membership, User
 from app.schemas.chores import ImportedChoreIn
 from app.schemas.completions import CompletionOut
@@ -75,14 +75,14 @@ def restore(cell: str | None) -> str | None:
 
 def decode(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
-        raise AppError(413, "file_too_large", f"The file is larger than {MAX_BYTES} bytes")
+        raise TooLargeError(ErrorCode.FILE_TOO_LARGE, f"The file is larger than {MAX_BYTES} bytes")
     # Spreadsheets on Japanese Windows still save CSV as Shift_JIS (cp932).
     for encoding in ("utf-8-sig", "cp932"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise AppError(422, "bad_encoding", "The file is neither UTF-8 nor Shift_JIS text")
+    raise InvalidError(ErrorCode.BAD_ENCODING, "The file is neither UTF-8 nor Shift_JIS text")
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -151,9 +151,8 @@ def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
     elif "name" in header and set(header) <= set(CHORE_COLUMNS):
         kind = "export"
     else:
-        raise AppError(
-            422,
-            "bad_header",
+        raise InvalidError(
+            ErrorCode.BAD_HEADER,
             "Unrecognized header: expected 'category,task_name,frequency' or the export's columns "
             f"({','.join(CHORE_COLUMNS)})",
         )
@@ -169,7 +168,9 @@ def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
     errors: list[dict[str, object]] = []
     for number, row in enumerate(reader, start=2):
         if number - 1 > MAX_ROWS:
-            raise AppError(413, "too_many_rows", f"At most {MAX_ROWS} rows can be imported at once")
+            raise TooLargeError(
+                ErrorCode.TOO_MANY_ROWS, f"At most {MAX_ROWS} rows can be imported at once"
+            )
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue
         if None in row:
@@ -197,14 +198,13 @@ def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
             chore.next_due = chore_in.next_due
         new.append(chore)
     if errors:
-        raise AppError(
-            422,
-            "import_invalid",
+        raise InvalidError(
+            ErrorCode.IMPORT_INVALID,
             f"{len(errors)} row(s) are invalid; nothing was imported",
             extra={"rows": errors},
         )
     if not new:
-        raise AppError(422, "import_empty", "The file holds no chores")
+        raise InvalidError(ErrorCode.IMPORT_EMPTY, "The file holds no chores")
     db.add_all(new)
     db.commit()
     return len(new), kind

@@ -10,7 +10,7 @@ from sqlalchemy import Row, Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
-from app.core.errors import AppError, not_found
+from app.domain.errors import ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import Rule, add_months, first_due, local_date, occurrences
 from app.domain.rotation import Assignment, projected_assignees
 from app.models import Chore, ChoreMember, Completion, Membership, User
@@ -184,7 +184,7 @@ def list_chores(
 def get_row(db: Session, member: Member, chore_id: int) -> ChoreRow:
     rows = _fetch(db, _rows(member.household.id).where(CHORES.c.id == chore_id))
     if not rows:
-        raise not_found("Chore")
+        raise NotFoundError("Chore")
     return rows[0]
 
 
@@ -196,7 +196,7 @@ def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
         .with_for_update()
     )
     if chore is None:
-        raise not_found("Chore")
+        raise NotFoundError("Chore")
     return chore
 
 
@@ -212,9 +212,8 @@ def require_members(db: Session, household_id: int, user_ids: Sequence[int]) -> 
     )
     missing = [user_id for user_id in user_ids if user_id not in found]
     if missing:
-        raise AppError(
-            422,
-            "not_a_member",
+        raise InvalidError(
+            ErrorCode.NOT_A_MEMBER,
             f"Not members of this household: {', '.join(str(m) for m in missing)}",
         )
 
@@ -358,9 +357,11 @@ def calendar(
 ) -> list[CalendarItem]:
     """Occurrences projected from each chore's rule, in [start, end]."""
     if end < start:
-        raise AppError(422, "bad_range", "'to' must not be before 'from'")
+        raise InvalidError(ErrorCode.BAD_RANGE, "'to' must not be before 'from'")
     if (end - start).days >= MAX_CALENDAR_DAYS:
-        raise AppError(422, "bad_range", f"The range may span at most {MAX_CALENDAR_DAYS} days")
+        raise InvalidError(
+            ErrorCode.BAD_RANGE, f"The range may span at most {MAX_CALENDAR_DAYS} days"
+        )
     chores = list(
         db.scalars(
             select(Chore).where(

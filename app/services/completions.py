@@ -9,7 +9,7 @@ from sqlalchemy import Row, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
-from app.core.errors import AppError, conflict, not_found
+from app.domain.errors import ConflictError, ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import local_date, next_due
 from app.domain.rotation import next_assignee
 from app.models import Chore, Completion, Membership, User
@@ -31,12 +31,12 @@ MAX_RANGE_DAYS = 3 * 366
 
 def _require_member(db: Session, household_id: int, user_id: int) -> None:
     if db.get(Membership, (household_id, user_id)) is None:
-        raise AppError(422, "not_a_member", "done_by must be a member of this household")
+        raise InvalidError(ErrorCode.NOT_A_MEMBER, "done_by must be a member of this household")
 
 
 def _check_done_at(done_at: datetime) -> datetime:
     if done_at > utcnow() + CLOCK_SKEW:
-        raise AppError(422, "done_in_future", "done_at must not be in the future")
+        raise InvalidError(ErrorCode.DONE_IN_FUTURE, "done_at must not be in the future")
     return done_at.astimezone(UTC)
 
 
@@ -46,9 +46,9 @@ def record(
     """Completes or skips the chore's current occurrence and moves it (and its rotation) on."""
     chore = chores.get_for_update(db, member, chore_id)
     if chore.archived:
-        raise conflict("chore_archived", "This chore is archived; restore it first")
+        raise ConflictError(ErrorCode.CHORE_ARCHIVED, "This chore is archived; restore it first")
     if chore.next_due is None:
-        raise conflict("chore_finished", "This one-off chore is already done")
+        raise ConflictError(ErrorCode.CHORE_FINISHED, "This one-off chore is already done")
     done_by = data.done_by or member.user_id
     if done_by != member.user_id:
         _require_member(db, member.household.id, done_by)
@@ -118,7 +118,7 @@ def undo(db: Session, member: Member, chore_id: int) -> Chore:
     chore = chores.get_for_update(db, member, chore_id)
     entry = _latest(db, chore.id)
     if entry is None:
-        raise conflict("nothing_to_undo", "This chore has no history to undo")
+        raise ConflictError(ErrorCode.NOTHING_TO_UNDO, "This chore has no history to undo")
     _rewind(db, chore, entry)
     db.commit()
     return chore
@@ -127,7 +127,7 @@ def undo(db: Session, member: Member, chore_id: int) -> Chore:
 def _entry_for_change(db: Session, member: Member, completion_id: int) -> tuple[Completion, Chore]:
     entry = db.get(Completion, completion_id)
     if entry is None or entry.household_id != member.household.id:
-        raise not_found("Completion")
+        raise NotFoundError("Completion")
     chore = chores.get_for_update(db, member, entry.chore_id)
     return entry, chore
 
@@ -171,9 +171,9 @@ def date_range(
     end = end or chores.today(household)
     start = start or end - timedelta(days=default_days - 1)
     if end < start:
-        raise AppError(422, "bad_range", "'to' must not be before 'from'")
+        raise InvalidError(ErrorCode.BAD_RANGE, "'to' must not be before 'from'")
     if (end - start).days > MAX_RANGE_DAYS:
-        raise AppError(422, "bad_range", f"The range may span at most {MAX_RANGE_DAYS} days")
+        raise InvalidError(ErrorCode.BAD_RANGE, f"The range may span at most {MAX_RANGE_DAYS} days")
     return start, end
 
 
@@ -255,7 +255,7 @@ def one(db: Session, household: HouseholdClock, completion_id: int) -> Completio
     statement = _history(household.id).where(COMPLETIONS.c.id == completion_id)
     row = db.execute(statement).one_or_none()
     if row is None:
-        raise not_found("Completion")
+        raise NotFoundError("Completion")
     return CompletionOut.model_validate(_data(row))
 
 

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import AppError, conflict, forbidden, not_found
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
+from app.domain.errors import ConflictError, ErrorCode, ForbiddenError, GoneError, NotFoundError
 from app.models import CalendarFeed, Household, Invite, Membership, Role, User
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
 from app.services import chores
@@ -69,7 +69,7 @@ def _membership_for_change(db: Session, household_id: int, user_id: int) -> Memb
     db.execute(select(Household.id).where(Household.id == household_id).with_for_update())
     membership = db.get(Membership, (household_id, user_id))
     if membership is None:
-        raise not_found("Member")
+        raise NotFoundError("Member")
     return membership
 
 
@@ -82,8 +82,8 @@ def _ensure_an_admin_remains(db: Session, household_id: int, leaving: Membership
         .where(Membership.household_id == household_id, Membership.role == Role.ADMIN)
     )
     if admins == 1:
-        raise conflict(
-            "last_admin",
+        raise ConflictError(
+            ErrorCode.LAST_ADMIN,
             "A household must keep at least one admin: make another member admin first",
         )
 
@@ -125,7 +125,7 @@ def change_role(db: Session, member: Member, user_id: int, role: Role) -> tuple[
 def remove(db: Session, member: Member, user_id: int) -> None:
     """Admins remove anyone; every member may remove themselves (leave)."""
     if user_id != member.user_id and member.role is not Role.ADMIN:
-        raise forbidden("Only admins can remove other members")
+        raise ForbiddenError("Only admins can remove other members")
     membership = _membership_for_change(db, member.household.id, user_id)
     _ensure_an_admin_remains(db, member.household.id, membership)
     chores.forget_member(db, member.household.id, user_id)
@@ -162,7 +162,7 @@ def invites(db: Session, household_id: int) -> list[Invite]:
 def revoke_invite(db: Session, member: Member, invite_id: int) -> None:
     invite = db.get(Invite, invite_id)
     if invite is None or invite.household_id != member.household.id:
-        raise not_found("Invite")
+        raise NotFoundError("Invite")
     db.delete(invite)
     db.commit()
 
@@ -174,11 +174,11 @@ def _usable_invite(db: Session, settings: Settings, code: str) -> Invite:
         )
     )
     if invite is None:
-        raise not_found("Invite")
+        raise NotFoundError("Invite")
     if invite.used_at is not None:
-        raise AppError(410, "invite_used", "This invite has already been used")
+        raise GoneError(ErrorCode.INVITE_USED, "This invite has already been used")
     if invite.expires_at <= utcnow():
-        raise AppError(410, "invite_expired", "This invite has expired")
+        raise GoneError(ErrorCode.INVITE_EXPIRED, "This invite has expired")
     return invite
 
 
@@ -190,7 +190,7 @@ def preview_invite(db: Session, settings: Settings, code: str) -> tuple[Invite, 
 def accept_invite(db: Session, settings: Settings, user: User, code: str) -> tuple[Household, str]:
     invite = _usable_invite(db, settings, code)
     if db.get(Membership, (invite.household_id, user.id)) is not None:
-        raise conflict("already_member", "You are already a member of this household")
+        raise ConflictError(ErrorCode.ALREADY_MEMBER, "You are already a member of this household")
     # Conditional update: of two concurrent accepts, exactly one wins the code.
     claimed = db.execute(
         update(Invite)
@@ -199,7 +199,7 @@ def accept_invite(db: Session, settings: Settings, user: User, code: str) -> tup
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         db.rollback()
-        raise AppError(410, "invite_used", "This invite has already been used")
+        raise GoneError(ErrorCode.INVITE_USED, "This invite has already been used")
     db.add(Membership(household_id=invite.household_id, user_id=user.id, role=invite.role))
     db.commit()
     return db.get_one(Household, invite.household_id), invite.role

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import AppError
+from app.domain.errors import ThrottledError
 from app.models import LoginAddress, LoginFailure, User
 
 
@@ -73,14 +73,8 @@ def _known(db: Session, settings: Settings, email: str, address: str) -> bool:
     )
 
 
-def _too_many(wait: timedelta) -> AppError:
-    retry_after = max(1, math.ceil(wait.total_seconds()))
-    return AppError(
-        429,
-        "too_many_attempts",
-        f"Too many failed logins; try again in {retry_after} seconds",
-        {"Retry-After": str(retry_after)},
-    )
+def _too_many(wait: timedelta) -> ThrottledError:
+    return ThrottledError(max(1, math.ceil(wait.total_seconds())))
 
 
 def record_failure(db: Session, settings: Settings, email: str, address: str) -> None:

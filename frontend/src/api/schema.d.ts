@@ -705,8 +705,7 @@ export interface components {
         };
         /** ErrorBody */
         ErrorBody: {
-            /** Code */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** Detail */
             detail: string;
             /** Errors */
@@ -714,6 +713,12 @@ export interface components {
             /** Rows */
             rows?: components["schemas"]["RowErrors"][] | null;
         };
+        /**
+         * ErrorCode
+         * @description Every stable code an error body can carry: the frontend has a message for each.
+         * @enum {string}
+         */
+        ErrorCode: "not_authenticated" | "invalid_credentials" | "too_many_attempts" | "email_taken" | "wrong_password" | "not_found" | "forbidden" | "last_admin" | "already_member" | "invite_used" | "invite_expired" | "not_a_member" | "done_in_future" | "chore_archived" | "chore_finished" | "nothing_to_undo" | "bad_range" | "import_invalid" | "import_empty" | "bad_header" | "bad_encoding" | "file_too_large" | "too_many_rows" | "csrf_rejected" | "database_unavailable" | "busy" | "conflict" | "validation_error" | "method_not_allowed" | "too_large" | "http_error";
         /** FeedOut */
         FeedOut: {
             /**
