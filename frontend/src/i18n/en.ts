@@ -1,3 +1,5 @@
+import type { ClientErrorCode, ErrorCode } from "../api/errors";
+
 // English catalog: the reference shape. ja.ts must have exactly the same keys (checked by tsc
 // through the Catalog type and by a unit test).
 const en = {
@@ -261,9 +263,11 @@ const en = {
     validation_error: "Please check the input.",
     method_not_allowed: "This action is not supported.",
     too_large: "The request is too large.",
+    busy: "The server is busy. Try again shortly.",
+    http_error: "The request could not be served.",
     unreachable: "The server cannot be reached.",
     unknown: "Something went wrong: {{detail}}",
-  },
+  } satisfies Record<ErrorCode | ClientErrorCode, string>,
 };
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };

@@ -263,6 +263,8 @@ const ja: Catalog = {
     validation_error: "入力内容を確認してください。",
     method_not_allowed: "この操作はサポートされていません。",
     too_large: "送信内容が大きすぎます。",
+    busy: "サーバーが混み合っています。少し待ってから再度お試しください。",
+    http_error: "リクエストを処理できませんでした。",
     unreachable: "サーバーに接続できません。",
     unknown: "問題が発生しました: {{detail}}",
   },
