@@ -195,7 +195,9 @@ def test_schemas_are_read_from_crd_schema_dir(tmp_path: Path) -> None:
 
 def test_drift_between_the_directory_and_the_lock_is_reported(tmp_path: Path) -> None:
     directory = tmp_path / "crds"
-    shutil.copytree(crd_schema_dir(), directory)
+    # Contents only: the schemas may be read-only where they come from.
+    shutil.copytree(crd_schema_dir(), directory, copy_function=shutil.copyfile)
+    directory.chmod(0o755)
     entries = read_lock()
     changed = directory / "traefik.io_middlewares.yaml"
     changed.write_bytes(changed.read_bytes() + b"\n")

@@ -336,7 +336,9 @@ def test_the_frontend_template_renders_as_the_image_does_and_serves_with_debian_
         # Paths of the image replaced by this machine's (the build, the cache), loopback only.
         assert IMAGE_ROOT in server
         assert IMAGE_TEMP in server
-        server = server.replace(IMAGE_ROOT, f"root {DIST};").replace(
+        # A copy of the build the workers can read wherever the checkout is (a 0700 home).
+        served = shutil.copytree(DIST, workdir / "dist")
+        server = server.replace(IMAGE_ROOT, f"root {served};").replace(
             IMAGE_TEMP, f"{workdir}/cache/"
         )
         server = server.replace(f"listen [::]:{port};", "")

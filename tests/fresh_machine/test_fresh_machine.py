@@ -39,6 +39,7 @@ from tests.support.crd_schemas import crd_schema_dir
 from tests.support.machines import (
     REPO,
     cached_build,
+    debian_mirror,
     debootstrap,
     exclusive_machines,
     run,
@@ -69,10 +70,23 @@ def readme_two_commands() -> list[str]:
 
 def fresh_rootfs(extra: list[str]) -> Path:
     def build(partial: Path) -> None:
-        debootstrap(partial / "rootfs", SUITE, FRESH_PACKAGES + extra)
-        run(["chroot", str(partial / "rootfs"), "apt-get", "clean"])
+        rootfs = partial / "rootfs"
+        debootstrap(rootfs, SUITE, FRESH_PACKAGES + extra)
+        run(["chroot", str(rootfs), "apt-get", "clean"])
+        # The apt sources of an installed Debian (and of the debian:bookworm image): the
+        # release with its updates and security suites, not debootstrap's release alone.
+        mirror = debian_mirror().rstrip("/")
+        (rootfs / "etc/apt/sources.list").unlink()
+        write(
+            rootfs / "etc/apt/sources.list.d/debian.sources",
+            f"Types: deb\nURIs: {mirror}\nSuites: {SUITE} {SUITE}-updates\nComponents: main\n"
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+            f"Types: deb\nURIs: {mirror}-security\nSuites: {SUITE}-security\nComponents: main\n"
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+        )
 
-    return cached_build(f"fresh-{SUITE}", [SUITE, *FRESH_PACKAGES, *extra], build) / "rootfs"
+    key = [SUITE, *FRESH_PACKAGES, *extra, "with updates and security sources"]
+    return cached_build(f"fresh-{SUITE}", key, build) / "rootfs"
 
 
 def free_port() -> int:
