@@ -28,6 +28,7 @@ help:
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make fresh-machine-test  the README's two commands on fresh Debian machines (as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
+	@echo "make fuzz   the API fuzzing's long search on PostgreSQL (FUZZ_EXAMPLES, FUZZ_STEPS)"
 
 # Debian's python3 has no ensurepip (so no venv) without python3-venv.
 $(BOOTSTRAP)/bin/uv:
@@ -160,3 +161,12 @@ cluster-test-deps:
 fresh-machine-test: venv
 	@scripts/ensure-debian-packages "make fresh-machine-test" debootstrap systemd-container
 	HTM_FRESH_MACHINE=1 $(BIN)/pytest -s tests/fresh_machine
+
+# The API fuzzing of tests/app/test_fuzz_api.py, searching longer than in `make test`: random
+# examples per operation and mode, and stateful runs following inferred links, on PostgreSQL.
+FUZZ_EXAMPLES ?= 500
+FUZZ_STEPS ?= 300
+.PHONY: fuzz
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_STEPS=$(FUZZ_STEPS) $(BIN)/pytest -s -q -o timeout=3600 \
+		tests/app/test_fuzz_api.py
