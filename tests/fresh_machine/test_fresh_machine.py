@@ -57,6 +57,7 @@ CRD_SCHEMAS = "/opt/crd-schemas"
 CA_VARIABLES = ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS"]
 FRESH_PACKAGES = ["python3", "make", "git", "ca-certificates"]
 OWNER = "owner"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def readme_two_commands() -> list[str]:
@@ -212,7 +213,7 @@ def run_tests(machine: FreshMachine, command: str, env: dict[str, str]) -> tuple
     )
     (machine.log_dir / "make-test.log").write_text(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:]
-    return time.monotonic() - started, result.stdout
+    return time.monotonic() - started, ANSI.sub("", result.stdout)
 
 
 @pytest.fixture(autouse=True)
