@@ -12,15 +12,12 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import http.server
 import os
 import shlex
 import shutil
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.delivery.images import step, workflow
+from tests.support.servers import static_files
 
 REPO = Path(__file__).resolve().parents[1]
 FETCH_CRD_SCHEMAS = REPO / ".github" / "scripts" / "fetch-crd-schemas.sh"
@@ -265,23 +263,11 @@ def test_make_help_lists_cluster_test() -> None:
 # ---- the upstream CRD schemas: downloaded, checked against the lock ----
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def serving(directory: Path) -> Iterator[str]:
     """A loopback HTTP server for `directory`; yields its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with static_files(directory) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 SCHEMAS = {

@@ -15,9 +15,7 @@ where the README's cluster commands run as written (`readme_cluster_commands`).
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import http.server
 import os
 import pty
 import re
@@ -27,7 +25,6 @@ import signal
 import socket
 import subprocess
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +41,7 @@ from tests.support.machines import (
     run,
     write,
 )
+from tests.support.servers import static_files
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "ansible"
@@ -208,24 +206,6 @@ def base_image(suite: str) -> BaseImage:
         suite, [suite, *packages, BASE_LAYOUT_VERSION], lambda partial: build_base(partial, suite)
     )
     return BaseImage(rootfs=target / "rootfs", apt_repo=target / "apt-repo")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def apt_server(directory: Path) -> Iterator[int]:
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), handler)  # noqa: S104
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -606,7 +586,8 @@ def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluste
         (apt_root / suite).symlink_to(base.apt_repo)
     machines: dict[str, Machine] = {}
     mounted: list[Path] = []
-    with apt_server(apt_root) as port:
+    # On every address: the machines reach it through their veth links.
+    with static_files(apt_root, host="0.0.0.0") as port:  # noqa: S104
         try:
             for name, (index, suite) in HOSTS.items():
                 layer = workdir / name

@@ -1,14 +1,18 @@
 """Real processes for tests and the benchmark: uvicorn serving the app, PostgreSQL that can be
 stopped and started again."""
 
+import functools
+import http.server
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from tests.support.databases import REPO_ROOT
 
@@ -74,3 +78,22 @@ def uvicorn(
         yield base
     finally:
         stop(process)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def static_files(directory: Path, host: str = "127.0.0.1") -> Iterator[int]:
+    """An HTTP server for the files of `directory` on `host`, in a thread; yields its port."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
