@@ -780,5 +780,5 @@ def test_the_fresh_machine_job_runs_the_readmes_two_commands_with_its_prerequisi
     assert packages == {"python3", "make", "git", "ca-certificates", "curl"}
     make_run, make_test = readme_two_commands()
     serve = step(job, "make run serves")["run"].splitlines()
-    assert serve[0].startswith(f"{make_run} > ")
+    assert serve[0].startswith(f"setsid {make_run} > ")
     assert step(job, "make test")["run"].strip() == make_test
