@@ -18,6 +18,10 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
+def _json(adapter: TypeAdapter[Any], value: Any) -> bytes:
+    return adapter.dump_json(adapter.validate_python(value, from_attributes=True))
+
+
 async def household_json(
     request: Request,
     member: Member,
@@ -25,7 +29,8 @@ async def household_json(
     kind: Any,
     build: Callable[[], Any],
 ) -> Response:
-    """The JSON of `build()` (a value of type `kind`), built once per household revision.
+    """The JSON of `build()`, a service's read model mapped to the API schema `kind` by
+    attribute name, built once per household revision.
 
     `key` names the read and every parameter it depends on. Household-local "today" is always
     part of the key: due lists, default ranges and days overdue turn over at midnight.
@@ -36,6 +41,6 @@ async def household_json(
     body = responses.get(full_key)
     if body is None:
         # The database work runs on the threadpool, like any sync route.
-        body = await run_in_threadpool(lambda: _adapter(kind).dump_json(build()))
+        body = await run_in_threadpool(lambda: _json(_adapter(kind), build()))
         responses.put(full_key, body)
     return Response(body, media_type="application/json")

@@ -106,13 +106,6 @@ class PersonRef(Model):
     user_id: int
     display_name: str
 
-    @classmethod
-    def of(cls, user_id: int | None, display_name: str | None) -> "PersonRef | None":
-        """Nobody when either is missing (unassigned, or a former account)."""
-        if user_id is None or display_name is None:
-            return None
-        return cls.model_construct(user_id=user_id, display_name=display_name)
-
 
 class ChoreOut(Model):
     id: int

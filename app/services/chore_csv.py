@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import ErrorCode, InvalidError, TooLargeError
+from app.domain.views import CompletionView
 from app.models import Chore, Membership, User
 from app.schemas.chores import ImportedChoreIn
-from app.schemas.completions import CompletionOut
 from app.services import chores
 from app.services.access import Member
 
@@ -236,24 +236,24 @@ def export_chores(db: Session, member: Member) -> str:
                 c.notes,
                 c.estimated_minutes or "",
                 c.points,
-                c.recurrence,
-                c.every,
-                c.unit,
-                c.weekdays.replace(",", ";"),
-                c.month_day or "",
-                c.anchor,
-                c.assignment,
-                ";".join(emails[m] for m in members if m in emails),
+                c.recurrence.kind,
+                c.recurrence.every,
+                c.recurrence.unit,
+                ";".join(str(day) for day in c.recurrence.weekdays),
+                c.recurrence.month_day or "",
+                c.recurrence.anchor,
+                c.assignment.mode,
+                ";".join(emails[m] for m in c.assignment.members if m in emails),
                 c.start_date.isoformat(),
                 c.next_due.isoformat() if c.next_due else "",
                 "true" if c.archived else "false",
             )
-            for c, members in ((row.row, row.members) for row in rows)
+            for c in rows
         ),
     )
 
 
-def export_history(entries: Iterable[CompletionOut]) -> str:
+def export_history(entries: Iterable[CompletionView]) -> str:
     return _csv(
         HISTORY_COLUMNS,
         (

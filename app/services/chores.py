@@ -1,11 +1,9 @@
 """Chores: creation and edits, the due list, the calendar projection, who is assigned."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from pydantic import TypeAdapter
 from sqlalchemy import Row, Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
@@ -13,18 +11,9 @@ from app.core.db import utcnow
 from app.domain.errors import ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import Rule, add_months, first_due, local_date, occurrences
 from app.domain.rotation import Assignment, projected_assignees
+from app.domain.views import AssignmentPlan, ChoreView, DueEntry, Occurrence, Person
 from app.models import Chore, ChoreMember, Completion, Membership, User
-from app.schemas.chores import (
-    AssignmentIn,
-    CalendarItem,
-    ChoreCreateIn,
-    ChoreOut,
-    ChoreUpdateIn,
-    DueItem,
-    DueWindow,
-    PersonRef,
-    RecurrenceIn,
-)
+from app.schemas.chores import AssignmentIn, ChoreCreateIn, ChoreUpdateIn, DueWindow, RecurrenceIn
 from app.services.access import HouseholdClock, Member
 
 MAX_CALENDAR_DAYS = 366
@@ -62,62 +51,6 @@ def rotation_of(chore: Chore) -> list[int]:
 
 
 CHORES = Chore.__table__
-_CHORE_LIST: TypeAdapter[list[ChoreOut]] = TypeAdapter(list[ChoreOut])
-_DUE_LIST: TypeAdapter[list[DueItem]] = TypeAdapter(list[DueItem])
-
-
-@dataclass(frozen=True)
-class ChoreRow:
-    """A chore as list views show it: a plain row with its assignee's name, last completion and
-    members. No ORM objects and no model per field: the lists are the hot path on a Pi."""
-
-    row: Row[Any]
-    members: list[int]
-
-    @property
-    def next_due(self) -> date | None:
-        next_due: date | None = self.row.next_due
-        return next_due
-
-    def data(self) -> dict[str, Any]:
-        row = self.row
-        rule = rule_of(row)
-        assignee = (
-            {"user_id": row.assignee_id, "display_name": row.assignee_name}
-            if row.assignee_id is not None and row.assignee_name is not None
-            else None
-        )
-        return {
-            "id": row.id,
-            "name": row.name,
-            "category": row.category,
-            "notes": row.notes,
-            "estimated_minutes": row.estimated_minutes,
-            "points": row.points,
-            "archived": row.archived,
-            "recurrence": {
-                "kind": rule.kind,
-                "every": rule.every,
-                "unit": rule.unit,
-                "weekdays": list(rule.weekdays),
-                "month_day": rule.month_day,
-                "anchor": rule.anchor,
-            },
-            "assignment": {"mode": row.assignment, "members": self.members},
-            "assignee": assignee,
-            "start_date": row.start_date,
-            "next_due": row.next_due,
-            "last_done_at": row.last_done_at,
-            "created_at": row.created_at,
-        }
-
-    def out(self) -> ChoreOut:
-        return ChoreOut.model_validate(self.data())
-
-
-def outs(rows: list[ChoreRow]) -> list[ChoreOut]:
-    # One validation call for the whole list (pydantic-core), not one model per field.
-    return _CHORE_LIST.validate_python([row.data() for row in rows])
 
 
 def _chore_rows() -> Select[Any]:
@@ -154,13 +87,32 @@ def _rows(household_id: int) -> Select[Any]:
     return _CHORE_ROWS.where(CHORES.c.household_id == household_id)
 
 
-def _members(encoded: str | None) -> list[int]:
+def _members(encoded: str | None) -> tuple[int, ...]:
     pairs = (item.split(":") for item in (encoded or "").split(",") if item)
-    return [int(user) for _, user in sorted((int(position), user) for position, user in pairs)]
+    return tuple(int(user) for _, user in sorted((int(position), user) for position, user in pairs))
 
 
-def _fetch(db: Session, statement: Select[Any]) -> list[ChoreRow]:
-    return [ChoreRow(row, _members(row.members)) for row in db.execute(statement).all()]
+def _view(row: Row[Any]) -> ChoreView:
+    return ChoreView(
+        id=row.id,
+        name=row.name,
+        category=row.category,
+        notes=row.notes,
+        estimated_minutes=row.estimated_minutes,
+        points=row.points,
+        archived=row.archived,
+        recurrence=rule_of(row),
+        assignment=AssignmentPlan(row.assignment, _members(row.members)),
+        assignee=Person.of(row.assignee_id, row.assignee_name),
+        start_date=row.start_date,
+        next_due=row.next_due,
+        last_done_at=row.last_done_at,
+        created_at=row.created_at,
+    )
+
+
+def _fetch(db: Session, statement: Select[Any]) -> list[ChoreView]:
+    return [_view(row) for row in db.execute(statement)]
 
 
 def list_chores(
@@ -170,7 +122,7 @@ def list_chores(
     category: str | None = None,
     assignee: int | None = None,
     archived: bool | None = False,
-) -> list[ChoreRow]:
+) -> list[ChoreView]:
     statement = _rows(member.household.id)
     if category is not None:
         statement = statement.where(CHORES.c.category == category)
@@ -181,11 +133,11 @@ def list_chores(
     return _fetch(db, statement.order_by(CHORES.c.category, CHORES.c.name, CHORES.c.id))
 
 
-def get_row(db: Session, member: Member, chore_id: int) -> ChoreRow:
-    rows = _fetch(db, _rows(member.household.id).where(CHORES.c.id == chore_id))
-    if not rows:
+def get_view(db: Session, member: Member, chore_id: int) -> ChoreView:
+    views = _fetch(db, _rows(member.household.id).where(CHORES.c.id == chore_id))
+    if not views:
         raise NotFoundError("Chore")
-    return rows[0]
+    return views[0]
 
 
 def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
@@ -329,7 +281,7 @@ def window_end(window: DueWindow, day: date) -> date:
     return ends[window]
 
 
-def due(db: Session, member: Member, window: DueWindow, assignee: int | None) -> list[DueItem]:
+def due(db: Session, member: Member, window: DueWindow, assignee: int | None) -> list[DueEntry]:
     """Chores due up to the end of the window, overdue ones included, in one statement."""
     day = today(member.household)
     statement = _rows(member.household.id).where(
@@ -340,21 +292,16 @@ def due(db: Session, member: Member, window: DueWindow, assignee: int | None) ->
     if assignee is not None:
         statement = statement.where(CHORES.c.assignee_id == assignee)
     order = (CHORES.c.next_due, CHORES.c.category, CHORES.c.name, CHORES.c.id)
-    return _DUE_LIST.validate_python(
-        [
-            {
-                "chore": row.data(),
-                "due_date": row.next_due,
-                "days_overdue": max(0, (day - row.next_due).days),  # type: ignore[operator]
-            }
-            for row in _fetch(db, statement.order_by(*order))
-        ]
-    )
+    entries = []
+    for chore in _fetch(db, statement.order_by(*order)):
+        assert chore.next_due is not None  # selected above
+        entries.append(DueEntry(chore, chore.next_due, max(0, (day - chore.next_due).days)))
+    return entries
 
 
 def calendar(
     db: Session, household: HouseholdClock, start: date, end: date, user_id: int | None = None
-) -> list[CalendarItem]:
+) -> list[Occurrence]:
     """Occurrences projected from each chore's rule, in [start, end]."""
     if end < start:
         raise InvalidError(ErrorCode.BAD_RANGE, "'to' must not be before 'from'")
@@ -379,7 +326,7 @@ def calendar(
             .where(Membership.household_id == household.id)
         ).all()
     )
-    items: list[CalendarItem] = []
+    items: list[Occurrence] = []
     for chore in chores:
         assert chore.next_due is not None
         dates = occurrences(rule_of(chore), start=chore.start_date, first=chore.next_due, until=end)
@@ -393,12 +340,12 @@ def calendar(
             if day < start or (user_id is not None and assignee != user_id):
                 continue
             items.append(
-                CalendarItem(
+                Occurrence(
                     chore_id=chore.id,
                     name=chore.name,
                     category=chore.category,
                     date=day,
-                    assignee=PersonRef.of(assignee, names.get(assignee)),
+                    assignee=Person.of(assignee, names.get(assignee)),
                 )
             )
     items.sort(key=lambda item: (item.date, item.category, item.name, item.chore_id))

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import TypeAdapter
 from sqlalchemy import Row, Select, and_, func, select
 from sqlalchemy.orm import Session
 
@@ -12,15 +11,9 @@ from app.core.db import utcnow
 from app.domain.errors import ConflictError, ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import local_date, next_due
 from app.domain.rotation import next_assignee
+from app.domain.views import CategoryTotals, CompletionView, MemberTotals, Person, Stats
 from app.models import Chore, Completion, Membership, User
-from app.schemas.completions import (
-    CategoryStats,
-    CompleteIn,
-    CompletionOut,
-    CompletionUpdateIn,
-    MemberStats,
-    StatsOut,
-)
+from app.schemas.completions import CompleteIn, CompletionUpdateIn
 from app.services import chores
 from app.services.access import HouseholdClock, Member
 
@@ -42,7 +35,7 @@ def _check_done_at(done_at: datetime) -> datetime:
 
 def record(
     db: Session, member: Member, chore_id: int, data: CompleteIn, kind: str
-) -> CompletionOut:
+) -> CompletionView:
     """Completes or skips the chore's current occurrence and moves it (and its rotation) on."""
     chore = chores.get_for_update(db, member, chore_id)
     if chore.archived:
@@ -134,7 +127,7 @@ def _entry_for_change(db: Session, member: Member, completion_id: int) -> tuple[
 
 def update(
     db: Session, member: Member, completion_id: int, data: CompletionUpdateIn
-) -> CompletionOut:
+) -> CompletionView:
     entry, chore = _entry_for_change(db, member, completion_id)
     if data.done_by is not None:
         _require_member(db, member.household.id, data.done_by)
@@ -187,7 +180,6 @@ def instants(household: HouseholdClock, start: date, end: date) -> tuple[datetim
 
 
 COMPLETIONS = Completion.__table__
-_HISTORY_LIST: TypeAdapter[list[CompletionOut]] = TypeAdapter(list[CompletionOut])
 
 
 def _history_rows() -> Select[Any]:
@@ -214,24 +206,20 @@ def _history(household_id: int) -> Select[Any]:
     return _HISTORY_ROWS.where(COMPLETIONS.c.household_id == household_id)
 
 
-def _data(row: Row[Any]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "chore_id": row.chore_id,
-        "chore_name": row.chore_name,
-        "category": row.category,
-        "due_date": row.due_date,
-        "kind": row.kind,
-        "done_by": _person(row.done_by, row.doer_name),
-        "done_at": row.done_at,
-        "recorded_by": _person(row.recorded_by, row.recorder_name),
-        "points": row.points,
-        "minutes": row.minutes,
-    }
-
-
-def _person(user_id: int | None, name: str | None) -> dict[str, Any] | None:
-    return None if user_id is None or name is None else {"user_id": user_id, "display_name": name}
+def _view(row: Row[Any]) -> CompletionView:
+    return CompletionView(
+        id=row.id,
+        chore_id=row.chore_id,
+        chore_name=row.chore_name,
+        category=row.category,
+        due_date=row.due_date,
+        kind=row.kind,
+        done_by=Person.of(row.done_by, row.doer_name),
+        done_at=row.done_at,
+        recorded_by=Person.of(row.recorded_by, row.recorder_name),
+        points=row.points,
+        minutes=row.minutes,
+    )
 
 
 def history(
@@ -241,25 +229,25 @@ def history(
     end: date,
     member_id: int | None = None,
     limit: int | None = None,
-) -> list[CompletionOut]:
+) -> list[CompletionView]:
     since, until = instants(household, start, end)
     done_at = COMPLETIONS.c.done_at
     statement = _history(household.id).where(done_at >= since, done_at < until)
     if member_id is not None:
         statement = statement.where(COMPLETIONS.c.done_by == member_id)
     statement = statement.order_by(done_at.desc(), COMPLETIONS.c.id.desc()).limit(limit)
-    return _HISTORY_LIST.validate_python([_data(row) for row in db.execute(statement)])
+    return [_view(row) for row in db.execute(statement)]
 
 
-def one(db: Session, household: HouseholdClock, completion_id: int) -> CompletionOut:
+def one(db: Session, household: HouseholdClock, completion_id: int) -> CompletionView:
     statement = _history(household.id).where(COMPLETIONS.c.id == completion_id)
     row = db.execute(statement).one_or_none()
     if row is None:
         raise NotFoundError("Completion")
-    return CompletionOut.model_validate(_data(row))
+    return _view(row)
 
 
-def stats(db: Session, household: HouseholdClock, start: date, end: date) -> StatsOut:
+def stats(db: Session, household: HouseholdClock, start: date, end: date) -> Stats:
     since, until = instants(household, start, end)
     in_range = (
         Completion.household_id == household.id,
@@ -297,22 +285,9 @@ def stats(db: Session, household: HouseholdClock, start: date, end: date) -> Sta
         .group_by(Chore.category)
         .order_by(Chore.category)
     ).all()
-    return StatsOut(
+    return Stats(
         from_date=start,
         to_date=end,
-        members=[
-            MemberStats(
-                user_id=user_id,
-                display_name=name,
-                completions=done,
-                skips=skipped,
-                minutes=minutes,
-                points=points,
-            )
-            for user_id, name, done, skipped, minutes, points in per_member
-        ],
-        categories=[
-            CategoryStats(category=category, completions=count, minutes=minutes, points=points)
-            for category, count, minutes, points in per_category
-        ],
+        members=tuple(MemberTotals(*row) for row in per_member),
+        categories=tuple(CategoryTotals(*row) for row in per_category),
     )

@@ -2,12 +2,16 @@
 HTTP status. Every code an error body can carry is in the OpenAPI schema, for the frontend."""
 
 import ast
+import importlib
+import inspect
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 from fastapi import FastAPI
 
 from app.core.errors import status_of
 from app.domain import errors
+from app.schemas.common import Model
 
 SERVICES = Path(__file__).resolve().parents[2] / "app" / "services"
 HTTP_MODULES = ("fastapi", "starlette", "app.core.errors", "app.api")
@@ -59,3 +63,23 @@ def test_the_schema_lists_every_error_code(app: FastAPI) -> None:
     assert schema["ErrorBody"]["properties"]["code"] == {"$ref": "#/components/schemas/ErrorCode"}
     assert schema["ErrorCode"]["enum"] == [code.value for code in errors.ErrorCode]
     assert {"busy", "http_error", "csrf_rejected"} <= set(schema["ErrorCode"]["enum"])
+
+
+def _schemas_in(hint: object) -> set[str]:
+    if isinstance(hint, type) and issubclass(hint, Model):
+        return {hint.__name__}
+    return {name for arg in get_args(hint) for name in _schemas_in(arg)}
+
+
+def test_services_answer_with_domain_values_not_api_schemas() -> None:
+    """The edge maps read models to schemas (response_model, app.api.cached); a service that
+    built the response itself would tie the rules to the wire format again."""
+    answers = {}
+    for path in sorted(SERVICES.glob("*.py")):
+        module = importlib.import_module(f"app.services.{path.stem}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module.__name__:
+                returned = get_type_hints(function).get("return")
+                answers[f"{path.stem}.{name}"] = _schemas_in(returned)
+    assert len(answers) > 80
+    assert {name: schemas for name, schemas in answers.items() if schemas} == {}

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
+from app.domain.views import ChoreView, CompletionView
 from app.schemas.chores import ChoreCreateIn, ChoreListQuery, ChoreOut, ChoreUpdateIn
 from app.schemas.common import MAX_ID
 from app.schemas.completions import CompleteIn, CompletionOut
@@ -18,8 +19,8 @@ router = APIRouter(
 ChoreId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def _chore(db: DbDep, member: Member, chore_id: int) -> ChoreOut:
-    return chores.get_row(db, member, chore_id).out()
+def _chore(db: DbDep, member: Member, chore_id: int) -> ChoreView:
+    return chores.get_view(db, member, chore_id)
 
 
 @router.get("", response_model=list[ChoreOut])
@@ -34,30 +35,28 @@ async def list_chores(
         member,
         ("chores", query.category, query.assignee, query.archived),
         list[ChoreOut],
-        lambda: chores.outs(
-            chores.list_chores(
-                db,
-                member,
-                category=query.category,
-                assignee=query.assignee,
-                archived=query.archived,
-            )
+        lambda: chores.list_chores(
+            db,
+            member,
+            category=query.category,
+            assignee=query.assignee,
+            archived=query.archived,
         ),
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-def create_chore(data: ChoreCreateIn, member: Writer, db: DbDep) -> ChoreOut:
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ChoreOut)
+def create_chore(data: ChoreCreateIn, member: Writer, db: DbDep) -> ChoreView:
     return _chore(db, member, chores.create(db, member, data).id)
 
 
-@router.get("/{chore_id}")
-def get_chore(chore_id: ChoreId, member: Reader, db: DbDep) -> ChoreOut:
+@router.get("/{chore_id}", response_model=ChoreOut)
+def get_chore(chore_id: ChoreId, member: Reader, db: DbDep) -> ChoreView:
     return _chore(db, member, chore_id)
 
 
-@router.patch("/{chore_id}")
-def update_chore(chore_id: ChoreId, data: ChoreUpdateIn, member: Writer, db: DbDep) -> ChoreOut:
+@router.patch("/{chore_id}", response_model=ChoreOut)
+def update_chore(chore_id: ChoreId, data: ChoreUpdateIn, member: Writer, db: DbDep) -> ChoreView:
     return _chore(db, member, chores.update(db, member, chore_id, data).id)
 
 
@@ -70,20 +69,22 @@ def delete_chore(chore_id: ChoreId, member: Writer, db: DbDep) -> Response:
 OptionalCompleteIn = Annotated[CompleteIn | None, Body()]
 
 
-@router.post("/{chore_id}/complete", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{chore_id}/complete", status_code=status.HTTP_201_CREATED, response_model=CompletionOut
+)
 def complete_chore(
     chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
-) -> CompletionOut:
+) -> CompletionView:
     return completions.record(db, member, chore_id, data or CompleteIn(), "done")
 
 
-@router.post("/{chore_id}/skip", status_code=status.HTTP_201_CREATED)
+@router.post("/{chore_id}/skip", status_code=status.HTTP_201_CREATED, response_model=CompletionOut)
 def skip_chore(
     chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
-) -> CompletionOut:
+) -> CompletionView:
     return completions.record(db, member, chore_id, data or CompleteIn(), "skipped")
 
 
-@router.post("/{chore_id}/undo")
-def undo_chore(chore_id: ChoreId, member: Writer, db: DbDep) -> ChoreOut:
+@router.post("/{chore_id}/undo", response_model=ChoreOut)
+def undo_chore(chore_id: ChoreId, member: Writer, db: DbDep) -> ChoreView:
     return _chore(db, member, completions.undo(db, member, chore_id).id)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
+from app.domain.views import CompletionView
 from app.schemas.common import MAX_ID, DateRangeQuery
 from app.schemas.completions import CompletionOut, CompletionUpdateIn, HistoryQuery, StatsOut
 from app.services import completions
@@ -35,10 +36,10 @@ async def list_completions(
     )
 
 
-@router.patch("/completions/{completion_id}")
+@router.patch("/completions/{completion_id}", response_model=CompletionOut)
 def update_completion(
     completion_id: CompletionId, data: CompletionUpdateIn, member: Writer, db: DbDep
-) -> CompletionOut:
+) -> CompletionView:
     return completions.update(db, member, completion_id, data)
 
 

@@ -1,0 +1,109 @@
+"""What the services answer with: plain, immutable read models of a household's data.
+
+They know nothing of HTTP. The edge maps them to the API's schemas (app/schemas) by attribute
+name, in one validation call per response: FastAPI's `response_model` for single values and
+`app.api.cached.household_json` for the cached lists. Field names therefore match the schemas'.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.domain.recurrence import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user_id: int
+    display_name: str
+
+    @staticmethod
+    def of(user_id: int | None, display_name: str | None) -> "Person | None":
+        """Nobody when either is missing (unassigned, or a former account)."""
+        if user_id is None or display_name is None:
+            return None
+        return Person(user_id, display_name)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentPlan:
+    """Who may be assigned: the mode and its members, in rotation order."""
+
+    mode: str
+    members: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChoreView:
+    id: int
+    name: str
+    category: str
+    notes: str
+    estimated_minutes: int | None
+    points: int
+    archived: bool
+    recurrence: Rule
+    assignment: AssignmentPlan
+    assignee: Person | None
+    start_date: date
+    next_due: date | None
+    last_done_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DueEntry:
+    chore: ChoreView
+    due_date: date
+    days_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One projected occurrence of a chore on the calendar."""
+
+    chore_id: int
+    name: str
+    category: str
+    date: date
+    assignee: Person | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionView:
+    id: int
+    chore_id: int
+    chore_name: str
+    category: str
+    due_date: date
+    kind: str
+    done_by: Person | None
+    done_at: datetime
+    recorded_by: Person | None
+    points: int
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTotals:
+    user_id: int
+    display_name: str
+    completions: int
+    skips: int
+    minutes: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryTotals:
+    category: str
+    completions: int
+    minutes: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    from_date: date
+    to_date: date
+    members: tuple[MemberTotals, ...]
+    categories: tuple[CategoryTotals, ...]
