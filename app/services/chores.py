@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.domain.errors import ErrorCode, InvalidError, NotFoundError
-from app.domain.recurrence import Rule, add_months, first_due, local_date, occurrences
+from app.domain.recurrence import Rule, first_due, local_date, occurrences
 from app.domain.rotation import Assignment, projected_assignees
 from app.domain.views import AssignmentPlan, ChoreView, DueEntry, Occurrence, Person
 from app.models import Chore, ChoreMember, Completion, Membership, User
@@ -270,15 +270,19 @@ def forget_member(db: Session, household_id: int, user_id: int) -> None:
         _apply_assignment(chore, AssignmentIn(mode=mode, members=remaining))
 
 
+# The original app's windows, which the household is used to: a week is today + 7 and a month
+# today + 30, both to the end of that day.
+WINDOW_DAYS: dict[DueWindow, int] = {
+    "overdue": -1,
+    "today": 0,
+    "tomorrow": 1,
+    "week": 7,
+    "month": 30,
+}
+
+
 def window_end(window: DueWindow, day: date) -> date:
-    ends = {
-        "overdue": day - timedelta(days=1),
-        "today": day,
-        "tomorrow": day + timedelta(days=1),
-        "week": day + timedelta(days=6),
-        "month": add_months(day, 1) - timedelta(days=1),
-    }
-    return ends[window]
+    return day + timedelta(days=WINDOW_DAYS[window])
 
 
 def due(db: Session, member: Member, window: DueWindow, assignee: int | None) -> list[DueEntry]:

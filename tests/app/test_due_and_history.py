@@ -18,7 +18,15 @@ def base(household_id: int) -> str:
 
 def seed_due_chores(person: Person, household_id: int) -> dict[str, int]:
     today = tokyo_today()
-    offsets = {"overdue": -3, "today": 0, "tomorrow": 1, "week": 5, "month": 20, "later": 60}
+    # The edges are the original app's: a week ends with today + 7, a month with today + 30.
+    offsets = {
+        "overdue": -3,
+        "today": 0,
+        "tomorrow": 1,
+        "week": 7,
+        "month": 30,
+        "later": 31,
+    }
     return {
         label: make_chore(
             person, household_id, name=label, start_date=(today + days(offset)).isoformat()
