@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 
+import bcrypt
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -12,6 +13,16 @@ from app.core.config import Settings
 # Invite codes are read aloud and typed on phones: no 0/O or 1/I/L.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 INVITE_CODE_LENGTH = 10
+
+# Accounts imported from the original app keep its passlib bcrypt hashes until their first login.
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+# bcrypt reads at most 72 bytes; passlib cut longer passwords there silently, so the same cut
+# keeps them working (the bcrypt package refuses them instead).
+BCRYPT_MAX_BYTES = 72
+
+
+def is_bcrypt(password_hash: str) -> bool:
+    return password_hash.startswith(BCRYPT_PREFIXES)
 
 
 class Passwords:
@@ -29,12 +40,23 @@ class Passwords:
         return self._hasher.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
+        if password_hash is not None and is_bcrypt(password_hash):
+            try:
+                return bcrypt.checkpw(
+                    password.encode()[:BCRYPT_MAX_BYTES], password_hash.encode("ascii")
+                )
+            except (ValueError, UnicodeEncodeError):
+                return False
         try:
             return self._hasher.verify(password_hash or self._dummy_hash, password) and (
                 password_hash is not None
             )
         except (VerificationError, InvalidHashError):
             return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether a hash that just verified should become argon2id: one of the original app."""
+        return is_bcrypt(password_hash)
 
 
 def new_session_token() -> str:

@@ -3,6 +3,7 @@
 from app.models.accounts import LoginAddress, LoginFailure, User, UserSession
 from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion
 from app.models.households import Household, Invite, Membership, Role
+from app.models.original_import import OriginalImportRow
 
 __all__ = [
     "CalendarFeed",
@@ -14,6 +15,7 @@ __all__ = [
     "LoginAddress",
     "LoginFailure",
     "Membership",
+    "OriginalImportRow",
     "Role",
     "User",
     "UserSession",

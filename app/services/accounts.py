@@ -45,6 +45,10 @@ def login(
         throttle.record_failure(db, settings, data.email, address)
         db.commit()
         raise UnauthenticatedError(ErrorCode.INVALID_CREDENTIALS, "Incorrect email or password")
+    if passwords.needs_rehash(user.password_hash):
+        # An account imported from the original app: its bcrypt hash becomes argon2id now,
+        # the only time the password is known.
+        user.password_hash = passwords.hash(data.password)
     throttle.record_success(db, user, address)
     # A fresh token on every login: a session id planted before login is never promoted.
     if previous_token:
