@@ -103,81 +103,105 @@ def tokyo_now() -> datetime:
     return datetime.now(TOKYO).replace(tzinfo=None, microsecond=0)
 
 
-def seed_production(connection: Connection, *, seed: int = 17) -> None:
-    """The production household: 3 users, 66 tasks, 790 executions over the last 365 days."""
+def seed_production(connection: Connection, *, seed: int = 17, scale: int = 1) -> None:
+    """The production household: 3 users, 66 tasks, 790 executions over the last 365 days.
+
+    `scale` copies of it (for measuring): copy k > 0 has its own project, users (e-mails with a
+    +k suffix), tasks and executions; copy 0 is the production household itself.
+    """
     rng = random.Random(seed)
     now = tokyo_now()
     year_ago = now - timedelta(days=365)
-    for user in USERS:
-        connection.execute(
-            text(
-                "INSERT INTO users (id, username, email, password_hash, created_at, updated_at)"
-                " VALUES (:id, :username, :email, :hash, :at, :at)"
-            ),
+    users, projects, members, tasks, executions = [], [], [], [], []
+    for copy in range(scale):
+        suffix = f"+{copy}" if copy else ""
+        user_ids = [copy * len(USERS) + user.id for user in USERS]
+        for user, user_id in zip(USERS, user_ids, strict=True):
+            local, domain = user.email.split("@")
+            users.append(
+                {
+                    "id": user_id,
+                    "username": user.username,
+                    "email": f"{local}{suffix}@{domain}",
+                    # passlib's default cost for one account, a cheap one for the others.
+                    "hash": bcrypt_hash(user.password, 12 if user_id == 1 else 4),
+                    "at": year_ago - timedelta(days=10),
+                }
+            )
+        project_id = copy + 1
+        projects.append(
             {
-                "id": user.id,
-                "username": user.username,
-                "email": user.email,
-                "hash": bcrypt_hash(user.password, 12 if user.id == 1 else 4),
-                "at": year_ago - timedelta(days=10),
-            },
-        )
-    connection.execute(
-        text(
-            "INSERT INTO projects (id, name, description, owner_id, created_at, updated_at)"
-            " VALUES (1, '山田家', E'家族の\\n家事\\tぜんぶ', 1, :at, :at)"
-        ),
-        {"at": year_ago - timedelta(days=9)},
-    )
-    for member_id, (user_id, role) in enumerate(
-        ((1, "Admin"), (2, "member"), (3, "Member")), start=1
-    ):
-        connection.execute(
-            text(
-                "INSERT INTO project_members (id, project_id, user_id, role, created_at)"
-                " VALUES (:id, 1, :user, :role, :at)"
-            ),
-            {"id": member_id, "user": user_id, "role": role, "at": year_ago - timedelta(days=8)},
-        )
-    tasks = []
-    for task_id in range(1, 67):
-        # One name with a backslash, so that the dumps' COPY escapes are exercised.
-        name = f"{rng.choice(TASKS)} {task_id}" + (" C:\\tmp" if task_id == 5 else "")
-        frequency = rng.randint(1, 30)
-        tasks.append((task_id, frequency))
-        connection.execute(
-            text(
-                "INSERT INTO tasks (id, project_id, category, task_name, frequency, created_at,"
-                " updated_at) VALUES (:id, 1, :category, :name, :frequency, :at, :at)"
-            ),
-            {
-                "id": task_id,
-                "category": CATEGORIES[task_id % len(CATEGORIES)],
-                "name": name,
-                "frequency": frequency,
-                "at": year_ago - timedelta(days=7, minutes=task_id),
-            },
-        )
-    # Tasks 61-66 were never done: due in every window.
-    rows = []
-    for execution_id in range(1, 791):
-        at = year_ago + timedelta(seconds=rng.randint(0, 365 * 86400 - 60))
-        rows.append(
-            {
-                "id": execution_id,
-                "task": rng.randint(1, 60),
-                "user": rng.choice((1, 1, 2, 2, 3)),
-                "at": at,
-                "created": at + timedelta(seconds=rng.randint(0, 30)),
+                "id": project_id,
+                "name": "山田家" if not copy else f"山田家 {copy}",
+                "owner": user_ids[0],
+                "at": year_ago - timedelta(days=9),
             }
         )
-    connection.execute(
-        text(
-            "INSERT INTO task_executions (id, task_id, user_id, execution_date, created_at)"
-            " VALUES (:id, :task, :user, :at, :created)"
+        for offset, role in enumerate(("Admin", "member", "Member")):
+            members.append(
+                {
+                    "id": copy * 3 + offset + 1,
+                    "project": project_id,
+                    "user": user_ids[offset],
+                    "role": role,
+                    "at": year_ago - timedelta(days=8),
+                }
+            )
+        first_task = copy * 66
+        for number in range(1, 67):
+            # One name with a backslash, so that the dumps' COPY escapes are exercised.
+            name = f"{rng.choice(TASKS)} {number}" + (" C:\\tmp" if number == 5 else "")
+            tasks.append(
+                {
+                    "id": first_task + number,
+                    "project": project_id,
+                    "category": CATEGORIES[number % len(CATEGORIES)],
+                    "name": name,
+                    "frequency": rng.randint(1, 30),
+                    "at": year_ago - timedelta(days=7, minutes=number),
+                }
+            )
+        # Tasks 61-66 were never done: due in every window.
+        for number in range(1, 791):
+            at = year_ago + timedelta(seconds=rng.randint(0, 365 * 86400 - 60))
+            executions.append(
+                {
+                    "id": copy * 790 + number,
+                    "task": first_task + rng.randint(1, 60),
+                    "user": rng.choice(user_ids[:2] * 2 + user_ids[2:]),
+                    "at": at,
+                    "created": at + timedelta(seconds=rng.randint(0, 30)),
+                }
+            )
+    statements = (
+        (
+            "INSERT INTO users (id, username, email, password_hash, created_at, updated_at)"
+            " VALUES (:id, :username, :email, :hash, :at, :at)",
+            users,
         ),
-        rows,
+        (
+            "INSERT INTO projects (id, name, description, owner_id, created_at, updated_at)"
+            " VALUES (:id, :name, E'家族の\\n家事\\tぜんぶ', :owner, :at, :at)",
+            projects,
+        ),
+        (
+            "INSERT INTO project_members (id, project_id, user_id, role, created_at)"
+            " VALUES (:id, :project, :user, :role, :at)",
+            members,
+        ),
+        (
+            "INSERT INTO tasks (id, project_id, category, task_name, frequency, created_at,"
+            " updated_at) VALUES (:id, :project, :category, :name, :frequency, :at, :at)",
+            tasks,
+        ),
+        (
+            "INSERT INTO task_executions (id, task_id, user_id, execution_date, created_at)"
+            " VALUES (:id, :task, :user, :at, :created)",
+            executions,
+        ),
     )
+    for statement, rows in statements:
+        connection.execute(text(statement), rows)
     connection.execute(
         text("INSERT INTO refresh_tokens (user_id, token, expires_at) VALUES (1, 'eyJ.old', :at)"),
         {"at": now + timedelta(days=7)},
@@ -188,12 +212,12 @@ def seed_production(connection: Connection, *, seed: int = 17) -> None:
         )
 
 
-def build(url: str, *, foreign_keys: bool = True, production: bool = True) -> None:
+def build(url: str, *, scale: int = 1) -> None:
+    """The original's schema, seeded with `scale` production households."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        create_schema(connection, foreign_keys=foreign_keys)
-        if production:
-            seed_production(connection)
+        create_schema(connection)
+        seed_production(connection, scale=scale)
     engine.dispose()
 
 
