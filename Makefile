@@ -24,10 +24,7 @@ help:
 	@echo "make seal   seal database-secret and backend-secret for CDK8S_ENV (default production), then synth"
 	@echo "make cluster  ansible-playbook site.yml: bare Raspberry Pis to the GitOps-driven k3s cluster"
 	@echo "make cluster-upgrade  ansible-playbook upgrade.yml: k3s to k3s_version, node by node"
-	@echo "make cluster-reset  ansible-playbook reset.yml: remove k3s, keep the database, backups and snapshots"
-	@echo "make cluster-escrow  ansible-playbook escrow.yml: Sealed Secrets keys and a k3s snapshot to var/escrow/"
-	@echo "make backup-now  run the nightly backup CronJob now"
-	@echo "make restore  restore SNAPSHOT (default latest) of the backups into the running database"
+	@echo "make cluster-reset  ansible-playbook reset.yml: remove k3s, keep the database directory"
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make fresh-machine-test  the README's two commands on fresh Debian machines (as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
@@ -75,10 +72,10 @@ api-client: $(NPM_STAMP)
 
 # Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
 # tests, libatomic1, which the Node that Playwright's driver bundles needs, and curl, which the
-# CI workflow's schema download (tested here) uses, and restic, which the backup drills run.
+# CI workflow's schema download (tested here) uses.
 test-deps:
 	@scripts/ensure-debian-packages "make test" \
-		chromium nginx fonts-ipafont-gothic libatomic1 curl restic
+		chromium nginx fonts-ipafont-gothic libatomic1 curl
 
 run: venv
 	@mkdir -p var
@@ -145,33 +142,15 @@ bench: venv
 # site.yml, upgrade.yml (after a k3s_version bump) and reset.yml.
 # Extra arguments: make cluster ARGS="--tags platform".
 ARGS ?=
-.PHONY: cluster cluster-upgrade cluster-reset cluster-escrow cluster-test cluster-test-deps
+.PHONY: cluster cluster-upgrade cluster-reset cluster-test cluster-test-deps
 
-cluster cluster-upgrade cluster-reset cluster-escrow: venv
+cluster cluster-upgrade cluster-reset: venv
 	@[ -f inventory/hosts.yml ] || { echo "Copy inventory/hosts.example.yml to inventory/hosts.yml and set your Pis' addresses"; exit 1; }
 	cd ansible && PATH=$(abspath $(BIN)):$$PATH ansible-playbook $(CLUSTER_PLAYBOOK_$@) $(ARGS)
 
 CLUSTER_PLAYBOOK_cluster := site.yml
 CLUSTER_PLAYBOOK_cluster-upgrade := upgrade.yml
 CLUSTER_PLAYBOOK_cluster-reset := reset.yml
-CLUSTER_PLAYBOOK_cluster-escrow := escrow.yml
-
-# Backups (README, Runbook): run the backup CronJob now, or restore a restic snapshot
-# (SNAPSHOT=<id>, default latest; the Job's log lists them all) through a Job made from the
-# suspended CronJob postgres-restore, then wait for it and print its log.
-KUBECTL := kubectl --kubeconfig var/cluster/kubeconfig -n household-task-manager
-SNAPSHOT ?= latest
-.PHONY: backup-now restore
-
-backup-now:
-	$(KUBECTL) create job --from=cronjob/postgres-backup backup-$$(date +%Y%m%d%H%M%S)
-
-restore:
-	job=restore-$$(date +%Y%m%d%H%M%S) && \
-	$(KUBECTL) create job --from=cronjob/postgres-restore $$job --dry-run=client -o yaml \
-		| kubectl set env --local -f - SNAPSHOT='$(SNAPSHOT)' -o yaml | $(KUBECTL) create -f - && \
-	$(KUBECTL) wait --for=condition=complete --timeout=30m job/$$job; \
-	$(KUBECTL) logs job/$$job --all-containers
 
 # The cluster integration test boots Debian machines with systemd-nspawn: debootstrap and
 # systemd-container are installed when missing, as root or with passwordless sudo (else the test
