@@ -556,3 +556,48 @@ def test_an_archive_dump_without_pg_restore_says_what_is_needed(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(original_import.SourceError, match="needs pg_restore 16"):
         original_import.read_source(str(dump))
+
+
+def test_a_dump_checks_and_imports_on_the_sqlite_of_make_run(
+    original_url: str, tmp_path: Path
+) -> None:
+    """The runbook's check of a fresh backup on the owner's machine: make run's SQLite."""
+    url = make_url(original_url)
+    dump = tmp_path / "original.sql"
+    subprocess.run(
+        [
+            str(databases.postgres_binaries() / "pg_dump"),
+            "-Fp",
+            "-f",
+            str(dump),
+            "-h",
+            str(url.query["host"]),
+            "-U",
+            "postgres",
+            str(url.database),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    sqlite = f"sqlite:///{tmp_path / 'check.db'}"
+    databases.migrate(sqlite)
+    dry = cli(sqlite, "import-original", "--source", str(dump), "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "dry run: nothing was written" in dry.stdout
+    assert databases.row_counts(create_engine(sqlite))["users"] == 0
+    done = cli(sqlite, "import-original", "--source", str(dump))
+    assert done.returncode == 0, done.stdout + done.stderr
+    engine = create_engine(sqlite)
+    counts = databases.row_counts(engine)
+    assert (counts["users"], counts["chores"], counts["completions"]) == (3, 66, 790)
+    with engine.connect() as connection:
+        done_at = connection.execute(
+            select(Completion.done_at).order_by(Completion.done_at).limit(1)
+        ).scalar_one()
+    engine.dispose()
+    first = create_engine(original_url)
+    with first.connect() as connection:
+        naive = connection.execute(text("SELECT min(execution_date) FROM task_executions")).scalar()
+    first.dispose()
+    assert done_at == naive.replace(tzinfo=original.TOKYO).astimezone(UTC)
