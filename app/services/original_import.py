@@ -360,7 +360,11 @@ class _Plan:
     def refuse(self, table: str, row_id: int | None, reason: str) -> None:
         self.problems.append(Problem(table, row_id, reason))
 
-    def aware(self, naive: datetime) -> datetime:
+    def aware(self, naive: datetime | None) -> datetime:
+        """An instant of the original (naive, in its zone); an empty timestamp (the original's
+        columns allow NULL) becomes the time of the import."""
+        if naive is None:
+            return utcnow()
         return naive.replace(tzinfo=self.zone) if naive.tzinfo is None else naive
 
     def known(self, table: str, row_id: int | None) -> bool:
