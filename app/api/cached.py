@@ -14,23 +14,24 @@ from app.services.chores import today
 
 
 @cache
-def _adapter(kind: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
-
-
-def _json(adapter: TypeAdapter[Any], value: Any) -> bytes:
-    return adapter.dump_json(adapter.validate_python(value, from_attributes=True))
+def _serializer(read_model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(read_model)
 
 
 async def household_json(
     request: Request,
     member: Member,
     key: tuple[Hashable, ...],
-    kind: Any,
+    read_model: Any,
     build: Callable[[], Any],
 ) -> Response:
-    """The JSON of `build()`, a service's read model mapped to the API schema `kind` by
-    attribute name, built once per household revision.
+    """The JSON of `build()`, a service's read model (`read_model`, app.domain.views), built
+    once per household revision.
+
+    The read models carry the field names of the route's `response_model`, so they are written
+    out as they are, in one pass of pydantic-core, with no validation into the API schema first:
+    that step cost more than the query on a large household. tests/app/test_read_models.py
+    proves every body equal to its schema's own rendering.
 
     `key` names the read and every parameter it depends on. Household-local "today" is always
     part of the key: due lists, default ranges and days overdue turn over at midnight.
@@ -38,9 +39,10 @@ async def household_json(
     household = member.household
     full_key = (household.id, household.revision, today(household), *key)
     responses: ResponseCache = request.app.state.response_cache
-    body = responses.get(full_key)
-    if body is None:
+    serializer = _serializer(read_model)
+
+    async def build_json() -> bytes:
         # The database work runs on the threadpool, like any sync route.
-        body = await run_in_threadpool(lambda: _json(_adapter(kind), build()))
-        responses.put(full_key, body)
-    return Response(body, media_type="application/json")
+        return await run_in_threadpool(lambda: serializer.dump_json(build()))
+
+    return Response(await responses.fetch(full_key, build_json), media_type="application/json")

@@ -6,8 +6,9 @@ changed, on any pod; entries of old revisions are never asked for again and age 
 bounded in bytes: a Pi pod has 512 MiB.
 """
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 
 class ResponseCache:
@@ -18,6 +19,7 @@ class ResponseCache:
         self.max_bytes = max_bytes
         self.size = 0
         self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._building: dict[Hashable, asyncio.Future[bytes]] = {}
 
     def __len__(self) -> int:
         return len(self._bodies)
@@ -39,3 +41,25 @@ class ResponseCache:
         while self.size > self.max_bytes:
             _, evicted = self._bodies.popitem(last=False)
             self.size -= len(evicted)
+
+    async def fetch(self, key: Hashable, build: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The body for `key`, built by `build` on a miss. Concurrent misses on one key share one
+        build (single flight): after a change, a household's phones all ask for the same lists
+        at once, and each build of a large one costs CPU and memory the Pi does not have.
+        With the cache off (0 bytes) every request builds its own, as if first after a change."""
+        body = self.get(key)
+        if body is not None:
+            return body
+        if not self.max_bytes:
+            return await build()
+        building = self._building.get(key)
+        if building is None:
+            building = self._building[key] = asyncio.ensure_future(build())
+            building.add_done_callback(lambda done: self._built(key, done))
+        # A waiter that goes away (the client disconnected) leaves the build to the others.
+        return await asyncio.shield(building)
+
+    def _built(self, key: Hashable, done: asyncio.Future[bytes]) -> None:
+        del self._building[key]
+        if not done.cancelled() and done.exception() is None:
+            self.put(key, done.result())

@@ -1,4 +1,4 @@
-"""What the services answer with: plain, immutable read models of a household's data.
+"""What the services answer with: plain read models of a household's data.
 
 They know nothing of HTTP. The edge maps them to the API's schemas (app/schemas) by attribute
 name, in one validation call per response: FastAPI's `response_model` for single values and
@@ -10,8 +10,11 @@ from datetime import date, datetime
 
 from app.domain.recurrence import Rule
 
+# Not frozen: a frozen dataclass's __init__ costs seven times as much, and a large household's
+# due list builds thousands of these per read. Nothing changes them after a service returns.
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Person:
     user_id: int
     display_name: str
@@ -24,7 +27,7 @@ class Person:
         return Person(user_id, display_name)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AssignmentPlan:
     """Who may be assigned: the mode and its members, in rotation order."""
 
@@ -32,7 +35,7 @@ class AssignmentPlan:
     members: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChoreView:
     id: int
     name: str
@@ -50,14 +53,14 @@ class ChoreView:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DueEntry:
     chore: ChoreView
     due_date: date
     days_overdue: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Occurrence:
     """One projected occurrence of a chore on the calendar."""
 
@@ -68,7 +71,7 @@ class Occurrence:
     assignee: Person | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CompletionView:
     id: int
     chore_id: int
@@ -83,7 +86,7 @@ class CompletionView:
     minutes: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MemberTotals:
     user_id: int
     display_name: str
@@ -93,7 +96,7 @@ class MemberTotals:
     points: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CategoryTotals:
     category: str
     completions: int
@@ -101,7 +104,7 @@ class CategoryTotals:
     points: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stats:
     from_date: date
     to_date: date

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import Row, Select, String, cast, func, select
@@ -36,13 +37,24 @@ class ChoreFields(Protocol):
 
 
 def rule_of(chore: ChoreFields) -> Rule:
+    return _rule(
+        chore.recurrence, chore.every, chore.unit, chore.weekdays, chore.month_day, chore.anchor
+    )
+
+
+# A household has a handful of distinct rules and Rule is immutable: a list of thousands of
+# chores shares them instead of building one each.
+@lru_cache(maxsize=4096)
+def _rule(
+    kind: str, every: int, unit: str, weekdays: str, month_day: int | None, anchor: str
+) -> Rule:
     return Rule(
-        kind=chore.recurrence,  # type: ignore[arg-type]
-        every=chore.every,
-        unit=chore.unit,  # type: ignore[arg-type]
-        weekdays=tuple(int(day) for day in chore.weekdays.split(",") if day),
-        month_day=chore.month_day,
-        anchor=chore.anchor,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
+        every=every,
+        unit=unit,  # type: ignore[arg-type]
+        weekdays=tuple(int(day) for day in weekdays.split(",") if day),
+        month_day=month_day,
+        anchor=anchor,  # type: ignore[arg-type]
     )
 
 
@@ -88,7 +100,11 @@ def _rows(household_id: int) -> Select[Any]:
 
 
 def _members(encoded: str | None) -> tuple[int, ...]:
-    pairs = (item.split(":") for item in (encoded or "").split(",") if item)
+    if not encoded:
+        return ()
+    if "," not in encoded:  # most chores: one member or none
+        return (int(encoded.partition(":")[2]),)
+    pairs = (item.split(":") for item in encoded.split(","))
     return tuple(int(user) for _, user in sorted((int(position), user) for position, user in pairs))
 
 

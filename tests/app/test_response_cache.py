@@ -5,6 +5,7 @@ The last test walks every write route of the OpenAPI schema and compares each ca
 it with the same read served without a cache.
 """
 
+import asyncio
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -58,6 +59,75 @@ def test_the_cache_can_be_turned_off() -> None:
     cache = ResponseCache(max_bytes=0)
     cache.put("a", b"[]")
     assert (cache.get("a"), len(cache), cache.size) == (None, 0, 0)
+
+
+class Builds:
+    """A build that counts its calls and finishes when the test says so."""
+
+    def __init__(self, body: bytes = b"[1]", error: Exception | None = None) -> None:
+        self.calls = 0
+        self.release = asyncio.Event()
+        self.body, self.error = body, error
+
+    async def __call__(self) -> bytes:
+        self.calls += 1
+        await self.release.wait()
+        if self.error is not None:
+            raise self.error
+        return self.body
+
+
+def test_concurrent_misses_on_one_key_build_once() -> None:
+    async def scenario() -> None:
+        cache, build = ResponseCache(max_bytes=1000), Builds()
+        waiters = [asyncio.create_task(cache.fetch("due", build)) for _ in range(10)]
+        other = asyncio.create_task(cache.fetch("chores", build))
+        await asyncio.sleep(0)
+        build.release.set()
+        assert await asyncio.gather(*waiters, other) == [b"[1]"] * 11
+        assert build.calls == 2  # one per key
+        assert (await cache.fetch("due", build), build.calls) == (b"[1]", 2)  # now a hit
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_build_fails_its_waiters_and_is_not_kept() -> None:
+    async def scenario() -> None:
+        cache, build = ResponseCache(max_bytes=1000), Builds(error=TimeoutError("pool"))
+        waiters = [asyncio.create_task(cache.fetch("due", build)) for _ in range(3)]
+        await asyncio.sleep(0)
+        build.release.set()
+        results = await asyncio.gather(*waiters, return_exceptions=True)
+        assert [type(result) for result in results] == [TimeoutError] * 3
+        retry = Builds(b"[2]")
+        retry.release.set()
+        assert (await cache.fetch("due", retry), build.calls, retry.calls) == (b"[2]", 1, 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_waiter_that_goes_away_leaves_the_build_to_the_others() -> None:
+    async def scenario() -> None:
+        cache, build = ResponseCache(max_bytes=1000), Builds()
+        first = asyncio.create_task(cache.fetch("due", build))
+        second = asyncio.create_task(cache.fetch("due", build))
+        await asyncio.sleep(0)
+        first.cancel()  # its client disconnected
+        await asyncio.sleep(0)
+        build.release.set()
+        assert (await second, build.calls, cache.get("due")) == (b"[1]", 1, b"[1]")
+
+    asyncio.run(scenario())
+
+
+def test_with_the_cache_off_every_read_builds_its_own() -> None:
+    async def scenario() -> None:
+        cache, build = ResponseCache(max_bytes=0), Builds()
+        build.release.set()
+        bodies = await asyncio.gather(*(cache.fetch("due", build) for _ in range(4)))
+        assert (bodies, build.calls) == ([b"[1]"] * 4, 4)
+
+    asyncio.run(scenario())
 
 
 def test_writes_change_the_revision_only_when_they_commit(home: Home, engine: Engine) -> None:

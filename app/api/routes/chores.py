@@ -34,7 +34,7 @@ async def list_chores(
         request,
         member,
         ("chores", query.category, query.assignee, query.archived),
-        list[ChoreOut],
+        list[ChoreView],
         lambda: chores.list_chores(
             db,
             member,

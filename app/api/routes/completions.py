@@ -5,7 +5,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
 from app.core.errors import ERROR_RESPONSES
-from app.domain.views import CompletionView
+from app.domain.views import CompletionView, Stats
 from app.schemas.common import MAX_ID, DateRangeQuery
 from app.schemas.completions import CompletionOut, CompletionUpdateIn, HistoryQuery, StatsOut
 from app.services import completions
@@ -31,7 +31,7 @@ async def list_completions(
         request,
         member,
         ("completions", first, last, done_by, limit),
-        list[CompletionOut],
+        list[CompletionView],
         lambda: completions.history(db, member.household, first, last, done_by, limit),
     )
 
@@ -59,6 +59,6 @@ async def stats(
         request,
         member,
         ("stats", first, last),
-        StatsOut,
+        Stats,
         lambda: completions.stats(db, member.household, first, last),
     )

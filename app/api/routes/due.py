@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader
 from app.core.errors import ERROR_RESPONSES
+from app.domain.views import DueEntry, Occurrence
 from app.schemas.chores import CalendarItem, DueItem, DueQuery
 from app.schemas.common import MAX_ID, DateRangeQuery
 from app.services import chores
@@ -29,7 +30,7 @@ async def due(
         request,
         member,
         ("due", window, who),
-        list[DueItem],
+        list[DueEntry],
         lambda: chores.due(db, member, window, who),
     )
 
@@ -48,6 +49,6 @@ async def calendar(
         request,
         member,
         ("calendar", first, last),
-        list[CalendarItem],
+        list[Occurrence],
         lambda: chores.calendar(db, member.household, first, last),
     )
