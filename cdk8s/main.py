@@ -2,9 +2,9 @@
 
     python cdk8s/main.py [--env NAME ...] [--outdir DIR]     (what `make synth` runs)
 
-Reads like the architecture: the namespace, the database and its backup volume, the backend that
+Reads like the architecture: the namespace, the database, the backend that
 migrates and serves the API, the frontend that proxies to it, the public ingress, the network
-policies between them, and the nightly backup.
+policies between them, and the nightly backup off the database node with its restore Job.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from household.network_policies import Endpoint, NetworkPolicies
 from household.output import write_charts
 from household.sealing import (
     BACKEND_SECRET,
+    BACKUP_SECRET,
     DATABASE_SECRET,
     SealedValues,
     SealedValuesError,
@@ -71,12 +72,6 @@ def build(config: EnvironmentConfig, sealed: SealedValues) -> list[cdk8s.Chart]:
     }
 
     AppNamespace(charts["namespace"], "namespace", name=config.namespace)
-    backup = Backup(
-        charts["backup"],
-        "backup",
-        settings=config.backup,
-        storage_class=config.database.storage_class,
-    )
     database = Database(
         charts["database"],
         "database",
@@ -84,7 +79,21 @@ def build(config: EnvironmentConfig, sealed: SealedValues) -> list[cdk8s.Chart]:
         resources_main=config.resources.postgres,
         resources_prepare=config.resources.postgres_prepare,
         encrypted_data=sealed.for_secret(DATABASE_SECRET),
-        backups_claim=backup.claim,
+    )
+    backup = Backup(
+        charts["backup"],
+        "backup",
+        settings=config.backup,
+        storage_class=config.database.storage_class,
+        encrypted_data=sealed.for_secret(BACKUP_SECRET),
+        resources_job=config.resources.backup,
+        database_host=database.service_name,
+        database_port=database.port,
+        database=database.database,
+        user=database.user,
+        password=database.secret,
+        image=db.IMAGE,
+        uid=db.POSTGRES_UID,
     )
     backend = Backend(
         charts["backend"],
@@ -118,17 +127,6 @@ def build(config: EnvironmentConfig, sealed: SealedValues) -> list[cdk8s.Chart]:
         backend=Endpoint(backend.pod_labels, backend.port),
         database=Endpoint(database.pod_labels, database.port),
         backup_labels=backup.pod_labels,
-    )
-    backup.schedule(
-        resources_job=config.resources.backup,
-        database_host=database.service_name,
-        database_port=database.port,
-        database=database.database,
-        user=database.user,
-        password=database.secret,
-        node=config.database.node,
-        image=db.IMAGE,
-        uid=db.POSTGRES_UID,
     )
     return list(charts.values())
 

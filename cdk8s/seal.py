@@ -1,11 +1,14 @@
-"""Seal database-secret and backend-secret for one environment (what `make seal` runs).
+"""Seal database-secret, backend-secret and backup-secret for one environment (`make seal`).
 
-    python cdk8s/seal.py --env production [--certificate PEM] [--throwaway]
+    python cdk8s/seal.py --env production [--certificate PEM] [--vault FILE] [--throwaway]
 
-The values come from the environment variables POSTGRES_PASSWORD and SECRET_KEY when set (to
-re-seal the values a running database already uses), otherwise strong random ones are generated.
-DATABASE_URL is derived from the same password, so both secrets always agree. Only ciphertext
-is written, to cdk8s/environments/<env>.sealed.yaml; plaintext stays in this process.
+The values come from the owner's ansible-vault file (inventory/group_vars/all/vault.yml, opened
+with $ANSIBLE_VAULT_PASSWORD_FILE): vault_<env>_postgres_password, vault_<env>_secret_key and
+vault_<env>_backup_password. Those still missing are generated (256 bits or more) and added to
+the vault first, so a rebuilt cluster is re-sealed with the password its kept database expects,
+and the backups' restic password survives the cluster. DATABASE_URL is derived from the same
+password, so the secrets always agree. Only ciphertext is written, to
+cdk8s/environments/<env>.sealed.yaml.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultLib, get_file_vault_secret
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from household.config import EnvironmentConfig, load_environment
+from household.config import REPO_ROOT, EnvironmentConfig, load_environment
 from household.database import DATABASE, USER
 from household.sealing import (
     THROWAWAY,
@@ -53,12 +60,63 @@ def throwaway_certificate() -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def secret_values(environ: dict[str, str]) -> SecretValues:
+DEFAULT_VAULT = REPO_ROOT / "inventory/group_vars/all/vault.yml"
+# SecretValues field -> the vault variable's name after vault_<env>_.
+VAULT_KEYS = {
+    "postgres_password": "postgres_password",
+    "secret_key": "secret_key",
+    "backup_password": "backup_password",
+}
+
+
+class VaultError(RuntimeError):
+    """The vault cannot be opened: no password file, or no vault file."""
+
+
+def vault_variable(environment: str, field: str) -> str:
+    return f"vault_{environment.replace('-', '_')}_{VAULT_KEYS[field]}"
+
+
+def open_vault(password_file: str | None) -> VaultLib:
+    if not password_file:
+        raise VaultError(
+            "ANSIBLE_VAULT_PASSWORD_FILE is not set: export it as in the README "
+            "(Cluster, step 4); the secret values live in the vault"
+        )
+    secret = get_file_vault_secret(filename=password_file, vault_id="default", loader=DataLoader())
+    secret.load()
+    return VaultLib([("default", secret)])
+
+
+def vault_values(path: Path, environment: str, vault: VaultLib) -> tuple[SecretValues, list[str]]:
+    """The environment's values from the vault file; the missing ones are generated and
+    appended to it (re-encrypted) before anything is sealed. Returns the values and the names
+    of the variables added."""
+    if not path.is_file():
+        raise VaultError(
+            f"no vault at {path}: create it with `ansible-vault create` (README, Cluster step 4)"
+        )
+    text = vault.decrypt(path.read_bytes()).decode()
+    stored = yaml.safe_load(text) or {}
     generated = SecretValues.generate()
-    return SecretValues(
-        postgres_password=environ.get("POSTGRES_PASSWORD") or generated.postgres_password,
-        secret_key=environ.get("SECRET_KEY") or generated.secret_key,
-    )
+    values = {}
+    added = []
+    for field in VAULT_KEYS:
+        name = vault_variable(environment, field)
+        value = stored.get(name)
+        if not value:
+            value = getattr(generated, field)
+            added.append(name)
+        values[field] = str(value)
+    if added:
+        lines = "".join(
+            yaml.safe_dump({name: values[field]}, width=1000)
+            for field in VAULT_KEYS
+            if (name := vault_variable(environment, field)) in added
+        )
+        header = "" if text.endswith("\n") or not text else "\n"
+        path.write_bytes(vault.encrypt(text + header + lines, vault.secrets[0][1]))
+    return SecretValues(**values), added
 
 
 def seal_environment(
@@ -84,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         help="PEM certificate of the controller (default: the environment's setting)",
     )
     parser.add_argument(
+        "--vault",
+        type=Path,
+        default=DEFAULT_VAULT,
+        help="the ansible-vault file holding the values (default: %(default)s)",
+    )
+    parser.add_argument(
         "--throwaway",
         action="store_true",
         help="seal placeholders for a throw-away key nobody holds (no cluster can decrypt them)",
@@ -102,11 +166,19 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         pem = path.read_bytes()
-    given = [name for name in ("POSTGRES_PASSWORD", "SECRET_KEY") if os.environ.get(name)]
-    sealed = seal_environment(
-        config, pem, secret_values(dict(os.environ)), throwaway=args.throwaway
-    )
-    source = f"{' and '.join(given)} from the environment" if given else "new random values"
+    if args.throwaway:
+        values, source = SecretValues.generate(), "random values nobody keeps"
+    else:
+        try:
+            vault = open_vault(os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE"))
+            values, added = vault_values(args.vault, config.name, vault)
+        except VaultError as error:
+            print(f"seal {config.name}: {error}", file=sys.stderr)
+            return 1
+        source = f"the values of {args.vault.name}" + (
+            f" (generated and added to it: {', '.join(added)})" if added else ""
+        )
+    sealed = seal_environment(config, pem, values, throwaway=args.throwaway)
     print(
         f"{config.name}: sealed {sum(len(v) for v in sealed.encrypted.values())} values "
         f"({source}) for namespace {config.namespace} into "

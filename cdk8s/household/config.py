@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CDK8S_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = CDK8S_DIR.parent
@@ -84,11 +84,25 @@ class IngressSettings(_Settings):
     tls_secret: DnsLabel
 
 
+class BackupRetention(_Settings):
+    """restic forget: the `last` newest snapshots (a run by hand before an upgrade is not
+    replaced by that night's), and the newest of each of the last N days, weeks and months."""
+
+    last: Annotated[int, Field(ge=1, le=100)]
+    daily: Annotated[int, Field(ge=1, le=366)]
+    weekly: Annotated[int, Field(ge=0, le=520)]
+    monthly: Annotated[int, Field(ge=0, le=120)]
+
+
 class BackupSettings(_Settings):
     schedule: Annotated[str, Field(pattern=r"^\S+ \S+ \S+ \S+ \S+$")]
     time_zone: str
-    retention_days: Annotated[int, Field(ge=1, le=365)]
+    retention: BackupRetention
+    # The restic repository: a local PV on this node's disk, which must not be the database's.
+    node: Hostname
+    host_path: Annotated[str, Field(pattern=r"^/[^\s]*[^/\s]$")]
     storage: StorageQuantity
+    persistent_volume: DnsLabel
 
 
 class SealedSecretsSettings(_Settings):
@@ -118,6 +132,17 @@ class EnvironmentConfig(_Settings):
         if tag in MOVING_TAGS:
             raise ValueError(f"image tag {tag!r} moves; pin a commit tag such as sha-<short>")
         return tag
+
+    @model_validator(mode="after")
+    def _backups_off_the_database_node(self) -> EnvironmentConfig:
+        if self.backup.node == self.database.node:
+            raise ValueError(
+                f"backup.node is the database node {self.database.node}: losing that node "
+                "would lose the database and its backups together; choose another node"
+            )
+        if self.backup.persistent_volume == self.database.persistent_volume:
+            raise ValueError("backup.persistent_volume must differ from database.persistent_volume")
+        return self
 
     @property
     def backend_image(self) -> str:

@@ -83,7 +83,6 @@ class Database(Construct):
         resources_main: Resources,
         resources_prepare: Resources,
         encrypted_data: Mapping[str, str],
-        backups_claim: kplus.IPersistentVolumeClaim,
     ) -> None:
         super().__init__(scope, id)
         namespace = cdk8s.Chart.of(self).namespace
@@ -182,9 +181,6 @@ class Database(Construct):
         node_selector(statefulset, {"kubernetes.io/hostname": settings.node})
 
         data = kplus.Volume.from_persistent_volume_claim(self, "data", claim, name="data")
-        backups = kplus.Volume.from_persistent_volume_claim(
-            self, "backups", backups_claim, name="backups", read_only=True
-        )
         statefulset.add_init_container(
             name="prepare-data-dir",
             image=IMAGE,
@@ -231,7 +227,5 @@ class Database(Construct):
             ),
         )
         postgres.mount(DATA_DIR, data, sub_path=DATA_SUB_PATH)
-        # The nightly dumps, read-only, so that a restore is one `kubectl exec` (see README).
-        postgres.mount("/backups", backups, read_only=True)
         # Unix socket and temp files; the root filesystem stays read-only.
         mount_all(postgres, scratch_volumes(self, {"run": "/var/run/postgresql", "tmp": TMP}))

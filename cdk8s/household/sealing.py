@@ -29,10 +29,12 @@ NONCE = bytes(12)
 
 DATABASE_SECRET = "database-secret"  # noqa: S105 (a Secret name, not a password)
 BACKEND_SECRET = "backend-secret"  # noqa: S105
+BACKUP_SECRET = "backup-secret"  # noqa: S105
 # The keys each SealedSecret must hold; `make seal` writes exactly these.
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
     DATABASE_SECRET: ("POSTGRES_PASSWORD",),
     BACKEND_SECRET: ("DATABASE_URL", "SECRET_KEY"),
+    BACKUP_SECRET: ("RESTIC_PASSWORD",),
 }
 THROWAWAY = "throw-away"
 
@@ -80,28 +82,31 @@ def certificate_fingerprint(certificate_pem: bytes) -> str:
 
 @dataclass(frozen=True)
 class SecretValues:
-    """The plaintext source of truth; only ever held in memory."""
+    """The plaintext values; their source of truth is the owner's vault (seal.py)."""
 
     postgres_password: str
     secret_key: str
+    # Encrypts the restic repository of the backups: without it no backup can be read.
+    backup_password: str
 
     @classmethod
     def generate(cls) -> SecretValues:
         # token_urlsafe: 256 bits each, and only URL-safe characters in DATABASE_URL.
-        return cls(secrets.token_urlsafe(32), secrets.token_urlsafe(48))
+        return cls(secrets.token_urlsafe(32), secrets.token_urlsafe(48), secrets.token_urlsafe(32))
 
     def database_url(self, *, host: str, database: str, user: str) -> str:
         password = quote(self.postgres_password, safe="")
         return f"postgresql+psycopg://{user}:{password}@{host}:5432/{database}"
 
     def by_secret(self, *, host: str, database: str, user: str) -> dict[str, dict[str, str]]:
-        """database-secret and backend-secret, derived from the same password."""
+        """database-secret, backend-secret (derived from the same password), backup-secret."""
         return {
             DATABASE_SECRET: {"POSTGRES_PASSWORD": self.postgres_password},
             BACKEND_SECRET: {
                 "DATABASE_URL": self.database_url(host=host, database=database, user=user),
                 "SECRET_KEY": self.secret_key,
             },
+            BACKUP_SECRET: {"RESTIC_PASSWORD": self.backup_password},
         }
 
 

@@ -1,6 +1,7 @@
 """One source for the settings both sides use: the playbooks read the domain, the ingress
-controller, the database node and directory, the namespace and the GitOps path from
-cdk8s/environments/production.yaml, the file the manifests Argo CD applies are synthesized from.
+controller, the database node and directory, the backup node and directory, the namespace and
+the GitOps path from cdk8s/environments/production.yaml, the file the manifests Argo CD applies
+are synthesized from.
 
 The values are resolved by Ansible itself (an ad-hoc `debug` against the repository's inventory),
 so a literal left in group_vars, a wrong key or a precedence surprise shows up as a mismatch.
@@ -32,6 +33,8 @@ SHARED = [
     "ingress_controller",
     "database_disk_node",
     "database_disk_path",
+    "backup_disk_node",
+    "backup_disk_path",
     "platform_app_namespace",
     "platform_gitops_path",
     "k3s_server_disable",
@@ -72,6 +75,8 @@ def expected(config: EnvironmentConfig) -> dict[str, Any]:
         "ingress_controller": config.ingress.controller.value,
         "database_disk_node": config.database.node,
         "database_disk_path": config.database.host_path,
+        "backup_disk_node": config.backup.node,
+        "backup_disk_path": config.backup.host_path,
         "platform_app_namespace": config.namespace,
         "platform_gitops_path": f"gitops/{config.name}",
         "k3s_server_disable": ["traefik"] if config.ingress.controller == "ingress-nginx" else [],
@@ -91,6 +96,8 @@ def test_a_change_in_the_environment_file_reaches_the_playbooks(
     document["ingress"]["controller"] = controller
     document["database"]["node"] = "rpi-worker-2"
     document["database"]["host_path"] = "/srv/nvme/postgres"
+    document["backup"]["node"] = "rpi-master"
+    document["backup"]["host_path"] = "/srv/backups"
     changed = tmp_path / "production.yaml"
     changed.write_text(yaml.safe_dump(document))
     config = EnvironmentConfig.model_validate(document)

@@ -1,28 +1,33 @@
-"""The nightly backup's dump script and the documented restore command, run against a real
-PostgreSQL 16 (pgserver) with the PostgreSQL 16 client tools it bundles."""
+"""The backup CronJob's and the restore Job's scripts, run against a real PostgreSQL 16 (pgserver,
+with the PostgreSQL 16 client tools it bundles) and the real restic binary; and their manifests:
+the repository on a node other than the database's, the pinned images, the retention."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pgserver
 import pytest
-from gitops_support import CDK8S_DIR, Synthesized
-from household import backup
+from gitops_support import Synthesized
+from household import backup, database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+
+from tests.support.restic import restic_env, snapshots
 
 PG_BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
 DB_PREFIX = "household_task_manager"
 
 
 @pytest.fixture
-def database(pg16_server_url: str) -> Iterator[URL]:
+def database_url(pg16_server_url: str) -> Iterator[URL]:
     """A fresh database named like the real one plus a suffix."""
     admin = make_url(pg16_server_url).set(drivername="postgresql+psycopg")
     name = f"{DB_PREFIX}_{uuid.uuid4().hex[:8]}"
@@ -35,118 +40,306 @@ def database(pg16_server_url: str) -> Iterator[URL]:
     engine.dispose()
 
 
-def libpq_env(url: URL, **extra: str) -> dict[str, str]:
+def libpq_env(url: URL) -> dict[str, str]:
     host = url.host or url.query.get("host")
     assert isinstance(host, str)
-    env = {
+    return {
         "PATH": f"{PG_BIN}:{os.environ['PATH']}",
         "PGHOST": host,
         "PGPORT": str(url.port or 5432),
         "PGUSER": url.username or "postgres",
         "PGPASSWORD": url.password or "",
         "PGDATABASE": url.database or "",
-        **extra,
     }
-    return env
 
 
-def run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["sh", "-c", script], env=env, capture_output=True, text=True, check=False
-    )
+class Pods:
+    """The environment of the backup's and the restore's containers, with local directories in
+    place of the pod's scratch emptyDir and the repository's volume."""
 
+    def __init__(self, url: URL, tmp_path: Path) -> None:
+        self.repository = tmp_path / "repository"
+        self.restic = restic_env(self.repository, tmp_path / "cache")
+        self.base = {
+            **libpq_env(url),
+            **self.restic,
+            "RESTIC_HOST": backup.RESTIC_HOST,
+            "RESTIC_TAG": backup.RESTIC_TAG,
+            "PATH": f"{PG_BIN}:{os.environ['PATH']}",
+        }
+        self.tmp_path = tmp_path
+        self.runs = 0
 
-def test_dump_then_restore_brings_the_data_back(database: URL, tmp_path: Path) -> None:
-    engine = create_engine(database)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE chores (id serial PRIMARY KEY, title text NOT NULL)"))
-        connection.execute(
-            text("INSERT INTO chores (title) VALUES ('dishes'), ('laundry'), ('bins')")
+    def scratch(self) -> Path:
+        """A new pod's empty scratch directory."""
+        self.runs += 1
+        path = self.tmp_path / f"pod-{self.runs}"
+        path.mkdir()
+        return path
+
+    def run(self, script: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", "-c", script],
+            env={**self.base, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
         )
-    name = database.database
-    assert name
-    # Yesterday's dump stays, one older than the retention is deleted, other files are kept.
-    kept, expired, unrelated = (
-        tmp_path / f"{name}-20000101T000000Z.dump",
-        tmp_path / f"{name}-19990101T000000Z.dump",
-        tmp_path / "notes.txt",
-    )
-    for path, age_days in ((kept, 1), (expired, 3), (unrelated, 30)):
-        path.write_text("old")
-        stamp = time.time() - age_days * 86400 - 60
-        os.utime(path, (stamp, stamp))
 
-    dumped = run(
-        backup.DUMP_SCRIPT, libpq_env(database, BACKUP_DIR=str(tmp_path), RETENTION_DAYS="2")
-    )
-    assert dumped.returncode == 0, dumped.stderr
-    new = sorted(set(tmp_path.glob(f"{name}-*.dump")) - {kept})
-    assert len(new) == 1
-    assert new[0].read_bytes()[:5] == b"PGDMP"
-    assert not list(tmp_path.glob("*.partial"))
-    assert kept.exists()
-    assert unrelated.exists()
-    assert not expired.exists()
-    kept.unlink()  # so that the restore picks the newest real dump
+    def back_up(self, last: int = 3, daily: int = 14, weekly: int = 8, monthly: int = 6) -> Path:
+        scratch = self.scratch()
+        dumped = self.run(backup.DUMP_SCRIPT, DUMP_DIR=str(scratch))
+        assert dumped.returncode == 0, dumped.stderr
+        uploaded = self.run(
+            backup.UPLOAD_SCRIPT,
+            DUMP_DIR=str(scratch),
+            KEEP_LAST=str(last),
+            KEEP_DAILY=str(daily),
+            KEEP_WEEKLY=str(weekly),
+            KEEP_MONTHLY=str(monthly),
+        )
+        assert uploaded.returncode == 0, uploaded.stderr
+        assert "no errors were found" in uploaded.stdout  # restic check
+        return scratch
 
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM chores WHERE title <> 'dishes'"))
-        connection.execute(text("ALTER TABLE chores ADD COLUMN broken int"))
+    def restore(self, snapshot: str = "latest") -> subprocess.CompletedProcess[str]:
+        scratch = self.scratch()
+        fetched = self.run(backup.FETCH_SCRIPT, DUMP_DIR=str(scratch), SNAPSHOT=snapshot)
+        if fetched.returncode != 0:
+            return fetched
+        return self.run(backup.RESTORE_SCRIPT, DUMP_DIR=str(scratch), SNAPSHOT=snapshot)
 
-    restore = backup.RESTORE_COMMAND.replace("/backups", str(tmp_path)).replace(DB_PREFIX, name)
-    assert restore.count(name) == 2
-    restored = run(restore, libpq_env(database))
-    assert restored.returncode == 0, restored.stderr
+
+def titles(url: URL) -> list[str]:
+    engine = create_engine(url)
     with engine.connect() as connection:
-        titles = connection.execute(text("SELECT title FROM chores ORDER BY id")).scalars().all()
-        columns = (
-            connection.execute(
-                text(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'chores'"
-                )
-            )
-            .scalars()
-            .all()
-        )
+        found = list(connection.execute(text("SELECT title FROM chores ORDER BY id")).scalars())
     engine.dispose()
-    assert titles == ["dishes", "laundry", "bins"]
-    assert sorted(columns) == ["id", "title"]
+    return found
 
 
-def test_a_failed_dump_leaves_no_dump_behind(database: URL, tmp_path: Path) -> None:
-    env = libpq_env(
-        database, BACKUP_DIR=str(tmp_path), RETENTION_DAYS="2", PGDATABASE="no_such_database"
+def execute(url: URL, *statements: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def test_backup_then_restore_of_a_chosen_snapshot(database_url: URL, tmp_path: Path) -> None:
+    execute(
+        database_url,
+        "CREATE TABLE chores (id serial PRIMARY KEY, title text NOT NULL)",
+        "INSERT INTO chores (title) VALUES ('dishes'), ('laundry'), ('bins')",
     )
-    result = run(backup.DUMP_SCRIPT, env)
-    assert result.returncode != 0
-    assert not list(tmp_path.glob("*.dump"))
+    pods = Pods(database_url, tmp_path)
+    first = pods.back_up()
+    dump = first / f"{database_url.database}.dump"
+    assert dump.read_bytes()[:5] == b"PGDMP"
+    assert not list(first.glob("*.partial"))
+    digest = hashlib.sha256(dump.read_bytes()).hexdigest()
+    [snapshot] = snapshots(pods.restic)
+    assert snapshot["hostname"] == "postgres-backup"
+    assert snapshot["tags"] == ["postgres", f"sha256-{digest}"]
+    assert snapshot["paths"] == [f"/{database_url.database}.dump"]
+    # Encrypted: the dump's table names appear nowhere in the repository's files.
+    assert not any(
+        b"chores" in path.read_bytes() for path in pods.repository.rglob("*") if path.is_file()
+    )
+
+    execute(database_url, "INSERT INTO chores (title) VALUES ('windows')")
+    pods.back_up()
+    execute(
+        database_url,
+        "DELETE FROM chores WHERE title <> 'dishes'",
+        "ALTER TABLE chores ADD COLUMN broken int",
+    )
+
+    latest = pods.restore()
+    assert latest.returncode == 0, latest.stderr
+    assert titles(database_url) == ["dishes", "laundry", "bins", "windows"]
+    chosen = pods.restore(snapshot["short_id"])
+    assert chosen.returncode == 0, chosen.stderr
+    assert f"restored {database_url.database} from snapshot {snapshot['short_id']}" in (
+        chosen.stdout
+    )
+    assert titles(database_url) == ["dishes", "laundry", "bins"]
 
 
-def test_the_cronjob_runs_the_tested_script(production: Synthesized) -> None:
-    job = production.get("CronJob", "postgres-backup")["spec"]
-    container = job["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"] == ["sh", "-c", backup.DUMP_SCRIPT]
-    assert "pg_dump -Fc" in backup.DUMP_SCRIPT
-    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
-    assert env["PGHOST"] == "postgres"
-    assert env["PGDATABASE"] == DB_PREFIX
-    assert env["PGPASSWORD"] == {
+def test_a_dump_that_does_not_match_its_checksum_is_not_restored(
+    database_url: URL, tmp_path: Path
+) -> None:
+    execute(database_url, "CREATE TABLE chores (id serial PRIMARY KEY, title text NOT NULL)")
+    pods = Pods(database_url, tmp_path)
+    pods.back_up()
+    [snapshot] = snapshots(pods.restic)
+    # A snapshot whose content is not the dump its tag names (as a bit flip would leave it).
+    forged = tmp_path / "forged.dump"
+    forged.write_bytes(b"PGDMP not the dump")
+    tag = next(t for t in snapshot["tags"] if t.startswith("sha256-"))
+    with forged.open("rb") as stdin:
+        subprocess.run(
+            [
+                "restic",
+                "backup",
+                "--host",
+                backup.RESTIC_HOST,
+                "--tag",
+                f"{backup.RESTIC_TAG},{tag}",
+                "--stdin",
+                "--stdin-filename",
+                f"{database_url.database}.dump",
+            ],
+            env=pods.restic,
+            stdin=stdin,
+            check=True,
+            capture_output=True,
+        )
+    execute(database_url, "INSERT INTO chores (title) VALUES ('kept')")
+    refused = pods.restore()
+    assert refused.returncode != 0
+    assert "FAILED" in refused.stdout + refused.stderr
+    assert titles(database_url) == ["kept"]
+
+
+def test_a_failed_dump_stores_no_snapshot(database_url: URL, tmp_path: Path) -> None:
+    pods = Pods(database_url, tmp_path)
+    scratch = pods.scratch()
+    dumped = pods.run(backup.DUMP_SCRIPT, DUMP_DIR=str(scratch), PGDATABASE="no_such_database")
+    assert dumped.returncode != 0
+    assert not list(scratch.glob("*.dump"))
+    uploaded = pods.run(
+        backup.UPLOAD_SCRIPT,
+        DUMP_DIR=str(scratch),
+        PGDATABASE="no_such_database",
+        KEEP_LAST="1",
+        KEEP_DAILY="1",
+        KEEP_WEEKLY="0",
+        KEEP_MONTHLY="0",
+    )
+    assert uploaded.returncode != 0
+    assert snapshots(pods.restic) == []
+
+
+def test_retention_forgets_older_snapshots_of_the_backup_only(
+    database_url: URL, tmp_path: Path
+) -> None:
+    execute(database_url, "CREATE TABLE chores (id serial PRIMARY KEY, title text NOT NULL)")
+    pods = Pods(database_url, tmp_path)
+    pods.back_up()
+    # restic reads --time, and writes snapshot times, in local time.
+    now = datetime.now()
+    for days, host in ((1, backup.RESTIC_HOST), (2, backup.RESTIC_HOST), (3, "elsewhere")):
+        stamp = (now - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+        subprocess.run(
+            [
+                "restic",
+                "backup",
+                "--host",
+                host,
+                "--tag",
+                backup.RESTIC_TAG,
+                "--time",
+                stamp,
+                "--stdin",
+                "--stdin-filename",
+                f"{database_url.database}.dump",
+            ],
+            env=pods.restic,
+            input=f"the night {days} days ago".encode(),
+            check=True,
+            capture_output=True,
+        )
+    assert len(snapshots(pods.restic)) == 4
+    pods.back_up(last=1, daily=2, weekly=0, monthly=0)
+    kept = snapshots(pods.restic)
+    ages = sorted(
+        round((now - datetime.fromisoformat(s["time"][:19])).total_seconds() / 86400)
+        for s in kept
+        if s["hostname"] == backup.RESTIC_HOST
+    )
+    # Two days kept (tonight's newest and yesterday's); the day before, and tonight's earlier
+    # run, forgotten and pruned.
+    assert ages == [0, 1]
+    assert [s["hostname"] for s in kept].count("elsewhere") == 1
+
+
+def _containers(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    spec = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return {c["name"]: c for c in spec.get("initContainers", []) + spec["containers"]}
+
+
+def _env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def test_the_cronjob_runs_the_tested_scripts_with_pinned_images(production: Synthesized) -> None:
+    job = production.get("CronJob", "postgres-backup")
+    spec = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert [c["name"] for c in spec["initContainers"]] == ["pg-dump"]
+    assert [c["name"] for c in spec["containers"]] == ["restic"]
+    containers = _containers(job)
+    assert containers["pg-dump"]["command"] == ["sh", "-c", backup.DUMP_SCRIPT]
+    assert containers["restic"]["command"] == ["sh", "-c", backup.UPLOAD_SCRIPT]
+    assert containers["pg-dump"]["image"] == database.IMAGE
+    assert containers["restic"]["image"] == "restic/restic:0.18.0"
+    restic_env_ = _env(containers["restic"])
+    assert restic_env_["RESTIC_REPOSITORY"] == "/backups"
+    assert restic_env_["RESTIC_PASSWORD"] == {
+        "secretKeyRef": {"name": "backup-secret", "key": "RESTIC_PASSWORD"}
+    }
+    keep = [restic_env_[f"KEEP_{n}"] for n in ("LAST", "DAILY", "WEEKLY", "MONTHLY")]
+    assert keep == ["3", "14", "8", "6"]
+    assert "PGPASSWORD" not in restic_env_
+    assert _env(containers["pg-dump"])["PGPASSWORD"] == {
         "secretKeyRef": {"name": "database-secret", "key": "POSTGRES_PASSWORD"}
     }
-    assert {"mountPath": "/backups", "name": "pvc-postgres-backups"} in container["volumeMounts"]
-    assert job["concurrencyPolicy"] == "Forbid"
-    assert job["schedule"] == "30 3 * * *"
-    assert job["timeZone"] == "Asia/Tokyo"
+    assert "RESTIC_PASSWORD" not in _env(containers["pg-dump"])
+    assert {"mountPath": "/backups", "name": "repository"} in containers["restic"]["volumeMounts"]
+    assert all(m["mountPath"] != "/backups" for m in containers["pg-dump"]["volumeMounts"])
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    assert job["spec"]["schedule"] == "30 3 * * *"
+    assert job["spec"]["timeZone"] == "Asia/Tokyo"
+    assert "nodeSelector" not in spec  # the repository's PV places the pod
 
 
-def test_postgres_mounts_the_dumps_read_only_for_the_restore(production: Synthesized) -> None:
-    spec = production.get("StatefulSet", "postgres")["spec"]["template"]["spec"]
-    mount = next(m for m in spec["containers"][0]["volumeMounts"] if m["mountPath"] == "/backups")
-    assert mount["readOnly"] is True
-    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
-    assert volume["persistentVolumeClaim"] == {"claimName": "postgres-backups", "readOnly": True}
+def test_the_repository_lives_on_another_node_than_the_database(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    for env in synthesized.values():
+        settings = env.config
+        volume = env.get("PersistentVolume", settings.backup.persistent_volume)["spec"]
+        [term] = volume["nodeAffinity"]["required"]["nodeSelectorTerms"]
+        assert term["matchExpressions"] == [
+            {"key": "kubernetes.io/hostname", "operator": "In", "values": [settings.backup.node]}
+        ]
+        assert settings.backup.node != settings.database.node
+        assert volume["local"] == {"path": "/var/lib/household-task-manager/backups"}
+        assert volume["persistentVolumeReclaimPolicy"] == "Retain"
+        assert volume["claimRef"]["name"] == "postgres-backups"
+        claim = env.get("PersistentVolumeClaim", "postgres-backups")["spec"]
+        assert claim["volumeName"] == settings.backup.persistent_volume
+        # The database no longer mounts the backups (they are on another node now).
+        postgres = env.get("StatefulSet", "postgres")["spec"]["template"]["spec"]
+        claims = {
+            v["persistentVolumeClaim"]["claimName"]
+            for v in postgres["volumes"]
+            if "persistentVolumeClaim" in v
+        }
+        assert claims == {"postgres-pvc"}
 
 
-def test_the_readme_documents_the_tested_restore_command() -> None:
-    readme = (CDK8S_DIR / "README.md").read_text()
-    assert backup.restore_command_line("household-task-manager") in readme
+def test_the_restore_job_template_is_suspended_and_restores_the_chosen_snapshot(
+    production: Synthesized,
+) -> None:
+    job = production.get("CronJob", "postgres-restore")
+    assert job["spec"]["suspend"] is True
+    containers = _containers(job)
+    assert list(containers) == ["restic-dump", "pg-restore"]
+    assert containers["restic-dump"]["command"] == ["sh", "-c", backup.FETCH_SCRIPT]
+    assert containers["pg-restore"]["command"] == ["sh", "-c", backup.RESTORE_SCRIPT]
+    assert _env(containers["restic-dump"])["SNAPSHOT"] == "latest"
+    labels = job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    # The backup's network policy (postgres:5432, DNS) applies to the restore's pods too.
+    assert labels["app.kubernetes.io/name"] == "postgres-backup"
+    assert labels["app.kubernetes.io/component"] == "restore"

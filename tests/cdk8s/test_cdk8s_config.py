@@ -31,7 +31,8 @@ def test_there_are_two_environments() -> None:
         (lambda c: c.update(image_owner="Has Spaces"), "String should match pattern"),
         (lambda c: c["replicas"].update(backend=0), "greater than or equal to 1"),
         (lambda c: c["resources"]["backend"]["limits"].update(cpu="lots"), "String should match"),
-        (lambda c: c["backup"].update(retention_days=0), "greater than or equal to 1"),
+        (lambda c: c["backup"]["retention"].update(daily=0), "greater than or equal to 1"),
+        (lambda c: c["backup"].update(node="rpi-worker-1"), "is the database node"),
         (lambda c: c["backup"].update(schedule="nightly"), "String should match"),
         (lambda c: c["database"].update(host_path="relative/path"), "String should match"),
         (lambda c: c.update(replica_count=3), "Extra inputs are not permitted"),
@@ -81,10 +82,17 @@ def test_environment_name_must_match_its_file(tmp_path, monkeypatch: pytest.Monk
         ),
         (
             "PersistentVolume",
-            None,
+            "postgres-pvc",
             ("spec", "local", "path"),
             "/mnt/ssd/postgres",
             "/srv/household-task-manager/postgres",
+        ),
+        (
+            "PersistentVolume",
+            "postgres-backups",
+            ("spec", "nodeAffinity", "required", "nodeSelectorTerms", 0, "matchExpressions", 0),
+            {"key": "kubernetes.io/hostname", "operator": "In", "values": ["rpi-worker-2"]},
+            {"key": "kubernetes.io/hostname", "operator": "In", "values": ["rpi-staging-2"]},
         ),
         (
             "StatefulSet",
@@ -113,7 +121,13 @@ def test_staging_output_follows_its_own_settings(
     staging_value: Any,
 ) -> None:
     for env, expected in ((production, production_value), (staging, staging_value)):
-        (doc,) = [d for d in env.of_kind(kind) if name is None or d["metadata"]["name"] == name]
+        # A PersistentVolume's name differs per cluster: it is found by the claim it is bound to.
+        (doc,) = [
+            d
+            for d in env.of_kind(kind)
+            if name is None
+            or name in (d["metadata"]["name"], d.get("spec", {}).get("claimRef", {}).get("name"))
+        ]
         for key in path:
             doc = doc[key]
         assert doc == expected
@@ -122,8 +136,11 @@ def test_staging_output_follows_its_own_settings(
 def test_backup_retention_follows_the_setting(
     production: Synthesized, staging: Synthesized
 ) -> None:
-    for env, days in ((production, "14"), (staging, "3")):
+    for env, keep in ((production, ("3", "14", "8", "6")), (staging, ("1", "3", "2", "0"))):
         container = env.get("CronJob", "postgres-backup")["spec"]["jobTemplate"]["spec"][
             "template"
         ]["spec"]["containers"][0]
-        assert {"name": "RETENTION_DAYS", "value": days} in container["env"]
+        for name, value in zip(
+            ("KEEP_LAST", "KEEP_DAILY", "KEEP_WEEKLY", "KEEP_MONTHLY"), keep, strict=True
+        ):
+            assert {"name": name, "value": value} in container["env"]

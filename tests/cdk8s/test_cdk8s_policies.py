@@ -32,7 +32,8 @@ def _all_containers(env: Synthesized) -> list[tuple[str, str, str, dict[str, Any
 
 def test_every_container_has_requests_and_limits(env: Synthesized) -> None:
     found = _all_containers(env)
-    assert len(found) == 7  # postgres x2, backend x3, frontend, pg-dump
+    # postgres x2, backend x3, frontend, backup (pg-dump, restic), restore (restic-dump, pg-restore)
+    assert len(found) == 10
     for workload, _, name, container, _ in found:
         res = container.get("resources", {})
         for bound in ("requests", "limits"):
@@ -49,7 +50,9 @@ def test_no_container_keeps_the_cdk8s_plus_default_resources(env: Synthesized) -
 
 def test_every_long_running_container_has_liveness_and_readiness_probes(env: Synthesized) -> None:
     long_running = [
-        c for c in _all_containers(env) if c[1] == "containers" and c[0] != "postgres-backup"
+        c
+        for c in _all_containers(env)
+        if c[1] == "containers" and c[0] not in {"postgres-backup", "postgres-restore"}
     ]
     assert {c[2] for c in long_running} == {"postgres", "backend", "frontend"}
     for workload, _, name, container, _ in long_running:
@@ -62,6 +65,7 @@ def test_no_plaintext_secret_is_ever_produced(env: Synthesized) -> None:
     assert {s["metadata"]["name"] for s in env.of_kind("SealedSecret")} == {
         "database-secret",
         "backend-secret",
+        "backup-secret",
     }
     for sealed in env.of_kind("SealedSecret"):
         assert set(sealed["spec"]) == {"encryptedData", "template"}  # no deprecated `data`

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import datetime
 import struct
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -22,10 +24,10 @@ from gitops_support import CDK8S_DIR, REPO_ROOT
 from household import sealing
 from household.config import load_environment
 
+BIN = REPO_ROOT / ".venv" / "bin"
 
-@pytest.fixture(scope="module")
-def key_pair() -> tuple[rsa.RSAPrivateKey, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+def _certificate(key: rsa.RSAPrivateKey) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sealed-secrets-test")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -38,7 +40,13 @@ def key_pair() -> tuple[rsa.RSAPrivateKey, bytes]:
         .not_valid_after(now + datetime.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
-    return key, cert.public_bytes(serialization.Encoding.PEM)
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture(scope="module")
+def key_pair() -> tuple[rsa.RSAPrivateKey, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key, _certificate(key)
 
 
 def controller_decrypt(key: rsa.RSAPrivateKey, namespace: str, name: str, value: str) -> bytes:
@@ -105,8 +113,56 @@ def test_the_module_unseal_agrees_with_the_independent_one(key_pair) -> None:
     )
 
 
-def test_make_seal_writes_only_ciphertext_and_one_password_for_both_secrets(
-    key_pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_module: ModuleType
+VAULT_PASSWORD = "owner's vault password"
+
+
+@dataclass
+class Vault:
+    """The owner's vault.yml, made and read with the real ansible-vault command."""
+
+    path: Path
+
+    def ansible_vault(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            # The password comes from ANSIBLE_VAULT_PASSWORD_FILE, as for the owner.
+            [str(BIN / "ansible-vault"), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def write(self, content: str) -> None:
+        self.ansible_vault("encrypt", "--output", str(self.path), "-", stdin=content)
+
+    def read(self) -> dict[str, str]:
+        return yaml.safe_load(self.ansible_vault("view", str(self.path)))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Vault:
+    password_file = tmp_path / "vault-pass"
+    password_file.write_text(VAULT_PASSWORD + "\n")
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(password_file))
+    made = Vault(tmp_path / "vault.yml")
+    made.write("vault_duckdns_token: 0f1e2d3c-4b5a-4697-8877-a5b4c3d2e1f0\n")
+    return made
+
+
+def _open_all(key: rsa.RSAPrivateKey, values_file: Path) -> dict[str, dict[str, str]]:
+    data = yaml.safe_load(values_file.read_text())
+    return {
+        name: {
+            k: controller_decrypt(key, data["namespace"], name, v).decode() for k, v in kv.items()
+        }
+        for name, kv in data["encryptedData"].items()
+    }
+
+
+def test_make_seal_stores_new_values_in_the_vault_and_seals_only_ciphertext(
+    key_pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_module: ModuleType, vault: Vault
 ) -> None:
     key, pem = key_pair
     cert = tmp_path / "cert.pem"
@@ -114,60 +170,85 @@ def test_make_seal_writes_only_ciphertext_and_one_password_for_both_secrets(
     values_file = tmp_path / "production.sealed.yaml"
     config = _with_values_file(load_environment("production"), values_file)
     monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
-    monkeypatch.delenv("POSTGRES_PASSWORD", raising=False)
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    assert seal_module.main(["--env", "production", "--certificate", str(cert)]) == 0
+    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    assert seal_module.main(arguments) == 0
 
     data = yaml.safe_load(values_file.read_text())
     assert data["namespace"] == "household-task-manager"
     assert data["certificate"] == sealing.certificate_fingerprint(pem)
-    opened = {
-        name: {
-            k: controller_decrypt(key, data["namespace"], name, v).decode() for k, v in kv.items()
-        }
-        for name, kv in data["encryptedData"].items()
-    }
+    opened = _open_all(key, values_file)
+    stored = vault.read()
     password = opened["database-secret"]["POSTGRES_PASSWORD"]
     secret_key = opened["backend-secret"]["SECRET_KEY"]
+    restic_password = opened["backup-secret"]["RESTIC_PASSWORD"]
+    # The vault is the source: the generated values were added to it, next to what it held.
+    assert stored == {
+        "vault_duckdns_token": "0f1e2d3c-4b5a-4697-8877-a5b4c3d2e1f0",
+        "vault_production_postgres_password": password,
+        "vault_production_secret_key": secret_key,
+        "vault_production_backup_password": restic_password,
+    }
     assert opened["backend-secret"]["DATABASE_URL"] == (
         f"postgresql+psycopg://postgres:{password}@postgres:5432/household_task_manager"
     )
     assert len(password) >= 43
     assert len(secret_key) >= 64
+    assert len(restic_password) >= 43
     assert urlsplit(opened["backend-secret"]["DATABASE_URL"]).password == password
-    text = values_file.read_text()
-    assert password not in text
-    assert secret_key not in text
+    for text in (values_file.read_text(), vault.path.read_text()):
+        for plaintext in (password, secret_key, restic_password):
+            assert plaintext not in text
+    assert vault.path.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
 
 
-def test_make_seal_reuses_given_values_and_quotes_the_password(
-    key_pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_module: ModuleType
+def test_a_rebuilt_cluster_is_resealed_with_the_vaults_values(
+    key_pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_module: ModuleType, vault: Vault
 ) -> None:
-    key, pem = key_pair
-    cert = tmp_path / "cert.pem"
-    cert.write_bytes(pem)
+    """A new cluster has a new controller key; `make seal` then seals the same password (the one
+    the database on the SSD expects), quoted in DATABASE_URL, and leaves the vault untouched."""
+    vault.write(
+        "vault_staging_postgres_password: 'p@ss:w/rd'\n"
+        "vault_staging_secret_key: kept-secret-key\n"
+        "vault_staging_backup_password: kept-restic-password\n"
+    )
+    before = vault.path.read_bytes()
     values_file = tmp_path / "staging.sealed.yaml"
     config = _with_values_file(load_environment("staging"), values_file)
     monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
-    monkeypatch.setenv("POSTGRES_PASSWORD", "p@ss:w/rd")
-    monkeypatch.setenv("SECRET_KEY", "kept-secret-key")
-    assert seal_module.main(["--env", "staging", "--certificate", str(cert)]) == 0
-    data = yaml.safe_load(values_file.read_text())["encryptedData"]
-    ns = config.namespace
-    assert (
-        controller_decrypt(key, ns, "database-secret", data["database-secret"]["POSTGRES_PASSWORD"])
-        == b"p@ss:w/rd"
-    )
-    assert (
-        controller_decrypt(key, ns, "backend-secret", data["backend-secret"]["SECRET_KEY"])
-        == b"kept-secret-key"
-    )
-    url = controller_decrypt(
-        key, ns, "backend-secret", data["backend-secret"]["DATABASE_URL"]
-    ).decode()
-    assert (
-        url == "postgresql+psycopg://postgres:p%40ss%3Aw%2Frd@postgres:5432/household_task_manager"
-    )
+    old_key, old_pem = key_pair
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    new_pem = _certificate(new_key)
+    for key, pem in ((old_key, old_pem), (new_key, new_pem)):
+        cert = tmp_path / "cert.pem"
+        cert.write_bytes(pem)
+        arguments = ["--env", "staging", "--certificate", str(cert), "--vault", str(vault.path)]
+        assert seal_module.main(arguments) == 0
+        opened = _open_all(key, values_file)
+        assert opened["database-secret"]["POSTGRES_PASSWORD"] == "p@ss:w/rd"
+        assert opened["backend-secret"]["SECRET_KEY"] == "kept-secret-key"
+        assert opened["backup-secret"]["RESTIC_PASSWORD"] == "kept-restic-password"
+        assert opened["backend-secret"]["DATABASE_URL"] == (
+            "postgresql+psycopg://postgres:p%40ss%3Aw%2Frd@postgres:5432/household_task_manager"
+        )
+    assert vault.path.read_bytes() == before
+
+
+def test_make_seal_without_the_vault_password_says_how_to_set_it(
+    key_pair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seal_module: ModuleType,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, pem = key_pair
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pem)
+    config = _with_values_file(load_environment("production"), tmp_path / "x.yaml")
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
+    assert seal_module.main(["--env", "production", "--certificate", str(cert)]) == 1
+    assert "ANSIBLE_VAULT_PASSWORD_FILE is not set" in capsys.readouterr().err
+    assert not (tmp_path / "x.yaml").exists()
 
 
 def test_make_seal_without_a_certificate_says_where_to_get_one(
