@@ -5,6 +5,7 @@ import { ApiError } from "./api/client";
 import { useHouseholds, useMe } from "./api/queries";
 import { Spinner } from "./components/Feedback";
 import { ConnectionBanner, Layout } from "./components/Layout";
+import { ScreenBoundary } from "./components/ScreenBoundary";
 import { LoginPage } from "./features/auth/LoginPage";
 import { SignupPage } from "./features/auth/SignupPage";
 import { HouseholdRoute } from "./features/household/HouseholdRoute";
@@ -12,14 +13,30 @@ import { HouseholdsPage } from "./features/household/HouseholdsPage";
 import { TodayPage } from "./features/today/TodayPage";
 
 // Secondary screens are loaded on demand to keep the first download small.
-const AccountPage = lazy(() => import("./features/auth/AccountPage"));
-const AcceptInvitePage = lazy(() => import("./features/household/AcceptInvitePage"));
-const SettingsPage = lazy(() => import("./features/household/SettingsPage"));
-const ChoresPage = lazy(() => import("./features/chores/ChoresPage"));
-const ChoreEditPage = lazy(() => import("./features/chores/ChoreEditPage"));
-const CalendarPage = lazy(() => import("./features/history/CalendarPage"));
-const HistoryPage = lazy(() => import("./features/history/HistoryPage"));
-const StatsPage = lazy(() => import("./features/stats/StatsPage"));
+const screens = {
+  account: () => import("./features/auth/AccountPage"),
+  acceptInvite: () => import("./features/household/AcceptInvitePage"),
+  settings: () => import("./features/household/SettingsPage"),
+  chores: () => import("./features/chores/ChoresPage"),
+  choreEdit: () => import("./features/chores/ChoreEditPage"),
+  calendar: () => import("./features/history/CalendarPage"),
+  history: () => import("./features/history/HistoryPage"),
+  stats: () => import("./features/stats/StatsPage"),
+};
+const AccountPage = lazy(screens.account);
+const AcceptInvitePage = lazy(screens.acceptInvite);
+const SettingsPage = lazy(screens.settings);
+const ChoresPage = lazy(screens.chores);
+const ChoreEditPage = lazy(screens.choreEdit);
+const CalendarPage = lazy(screens.calendar);
+const HistoryPage = lazy(screens.history);
+const StatsPage = lazy(screens.stats);
+
+/** Downloads every screen once the app is idle, so that the service worker has them all and
+ * each tab opens offline too, not only the ones visited before. */
+export function prefetchScreens(): void {
+  for (const load of Object.values(screens)) void load().catch(() => undefined);
+}
 
 /** Signed-in area: without a session, go to the login page and come back afterwards. */
 function RequireUser() {
@@ -32,9 +49,12 @@ function RequireUser() {
   }
   return (
     <Layout>
-      <Suspense fallback={<Spinner />}>
-        <Outlet />
-      </Suspense>
+      {/* Keyed by path: moving to another screen clears a failure. */}
+      <ScreenBoundary key={location.pathname}>
+        <Suspense fallback={<Spinner />}>
+          <Outlet />
+        </Suspense>
+      </ScreenBoundary>
     </Layout>
   );
 }

@@ -3,8 +3,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 import { ApiError } from "./api/client";
-import App from "./App";
+import App, { prefetchScreens } from "./App";
 import "./i18n";
+import { startSync } from "./offline/sync";
 import "./styles.css";
 
 const queryClient = new QueryClient({
@@ -21,6 +22,14 @@ const queryClient = new QueryClient({
   },
 });
 
+// React Query starts out "online" and only changes on events: after a reload while offline the
+// "online" event changes nothing for it, so what failed meanwhile is fetched again here.
+window.addEventListener("online", () => {
+  void queryClient.refetchQueries({ predicate: (query) => query.state.status === "error" });
+});
+
+startSync(queryClient);
+
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
@@ -34,5 +43,11 @@ createRoot(document.getElementById("root") as HTMLElement).render(
 if ("serviceWorker" in navigator && import.meta.env.PROD) {
   window.addEventListener("load", () => {
     void navigator.serviceWorker.register("/sw.js").catch(() => undefined);
+    // Once the worker controls the page (it claims it when activated), so that it caches them.
+    void navigator.serviceWorker.ready.then(() => {
+      const idle = window.requestIdleCallback ?? ((run: () => void) => window.setTimeout(run, 2000));
+      if (navigator.serviceWorker.controller) idle(prefetchScreens);
+      else navigator.serviceWorker.addEventListener("controllerchange", () => idle(prefetchScreens), { once: true });
+    });
   });
 }

@@ -29,7 +29,7 @@ export class ApiError extends Error {
   readonly detail: unknown;
   readonly rows: { row: number; errors: string[] }[];
   /** Per-field problems of a 422 (`errors`, or FastAPI's plain `detail` list). */
-  readonly fields: { loc?: (string | number)[]; msg?: string }[];
+  readonly fields: { loc?: (string | number)[]; msg?: string; type?: string }[];
 
   constructor(status: number, body: unknown) {
     const record = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;

@@ -71,8 +71,9 @@ export function useDue(id: number, window: DueWindow, mine: boolean) {
   });
 }
 
-export function useChores(id: number, archived: boolean) {
+export function useChores(id: number, archived: boolean, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: [...keys.household(id), "chores", archived],
     queryFn: () =>
       call<Chore[]>(
@@ -310,6 +311,9 @@ export function useHouseholdActions(id: number) {
         call<{ url: string }>(
           api.POST("/api/households/{household_id}/calendar-feed", hh(id)),
         ),
+    }),
+    revokeFeed: useMutation({
+      mutationFn: () => call<unknown>(api.DELETE("/api/households/{household_id}/calendar-feed", hh(id))),
     }),
     client,
   };

@@ -1,6 +1,6 @@
-import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { errorMessage } from "../api/errors";
+import { errorMessage, fieldMessages } from "../api/errors";
 
 export function Spinner() {
   const { t } = useTranslation();
@@ -15,6 +15,19 @@ export function Spinner() {
 export function ErrorText({ error }: { error: unknown }) {
   const { t } = useTranslation();
   if (!error) return null;
+  const fields = fieldMessages(t, error);
+  if (fields.length > 0) {
+    return (
+      <div className="error" role="alert">
+        <p className="error">{t("errors.validation_error")}</p>
+        <ul>
+          {fields.map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      </div>
+    );
+  }
   return (
     <p className="error" role="alert">
       {errorMessage(t, error)}
@@ -42,13 +55,14 @@ export function ToastProvider({ children }: { children: ReactNode }) {
     serial.current += 1;
     setToast({ id: serial.current, message, ...(action ? { action } : {}) });
   }, []);
+  const api = useMemo(() => ({ show }), [show]);
   useEffect(() => {
     if (!toast) return;
     const timer = window.setTimeout(() => setToast(null), TOAST_MS);
     return () => window.clearTimeout(timer);
   }, [toast]);
   return (
-    <ToastContext.Provider value={{ show }}>
+    <ToastContext.Provider value={api}>
       {children}
       <div className="toast-area" aria-live="polite">
         {toast && (

@@ -3,7 +3,9 @@ import { useTranslation } from "react-i18next";
 import { Link, NavLink, useMatch } from "react-router";
 import { useHouseholds, useMe } from "../api/queries";
 import { browserLanguage, pickLanguage } from "../i18n";
-import { ToastProvider } from "./Feedback";
+import { errorMessage } from "../api/errors";
+import { onRejected, usePending } from "../offline/sync";
+import { ToastProvider, useToast } from "./Feedback";
 import { Icon } from "./Icon";
 import { useConnection } from "./useOnline";
 
@@ -13,6 +15,24 @@ export function useCurrentHousehold() {
   const households = useHouseholds();
   const id = Number(match?.params.householdId);
   return households.data?.find((h) => h.id === id) ?? null;
+}
+
+const LAST_LANGUAGE = "household-language";
+
+function lastHouseholdLanguage(): string | null {
+  try {
+    return localStorage.getItem(LAST_LANGUAGE);
+  } catch {
+    return null;
+  }
+}
+
+function rememberHouseholdLanguage(language: string): void {
+  try {
+    localStorage.setItem(LAST_LANGUAGE, language);
+  } catch {
+    // Private modes may refuse storage; the language then follows the first household.
+  }
 }
 
 export function ConnectionBanner() {
@@ -26,15 +46,39 @@ export function ConnectionBanner() {
   );
 }
 
+/** Tells about offline taps the server refused once they were sent (the chore was deleted...). */
+function SyncNotices() {
+  const { t } = useTranslation();
+  const toast = useToast();
+  useEffect(
+    () =>
+      onRejected((rejected) => {
+        for (const { action, error } of rejected) {
+          toast.show(t("today.rejected", { name: action.choreName, reason: errorMessage(t, error) }));
+        }
+      }),
+    [t, toast],
+  );
+  return null;
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   const { t, i18n } = useTranslation();
   const me = useMe();
   const household = useCurrentHousehold();
-  const language = pickLanguage(household?.language, me.data?.language, browserLanguage());
+  const households = useHouseholds();
+  // Outside a household (/account, /households) the last household's language still applies,
+  // so the UI does not flip between pages.
+  const householdLanguage = household?.language ?? lastHouseholdLanguage() ?? households.data?.[0]?.language;
+  const language = pickLanguage(me.data?.language, householdLanguage, browserLanguage());
+  useEffect(() => {
+    if (household) rememberHouseholdLanguage(household.language);
+  }, [household]);
   useEffect(() => {
     if (i18n.language !== language) void i18n.changeLanguage(language);
   }, [i18n, language]);
 
+  const queued = usePending().length;
   const base = household ? `/h/${household.id}` : null;
   const tabs = [
     ["today", t("nav.today")],
@@ -45,11 +89,17 @@ export function Layout({ children }: { children: ReactNode }) {
   ] as const;
   return (
     <ToastProvider>
-      <div className="app">
+      <SyncNotices />
+      <div className={base ? "app with-nav" : "app"}>
         <header className="topbar">
           <Link to="/households" className="switcher" title={t("nav.switchHousehold")}>
             <Icon name="home" /> {household?.name ?? t("nav.households")}
           </Link>
+          {queued > 0 && (
+            <span className="pending" role="status" title={t("today.pendingTitle")}>
+              {t("today.pending", { count: queued })}
+            </span>
+          )}
           <nav className="topnav" aria-label={t("nav.account")}>
             {base && (
               <NavLink to={`${base}/settings`} aria-label={t("nav.settings")}>

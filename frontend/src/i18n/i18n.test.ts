@@ -51,8 +51,9 @@ describe("catalogs", () => {
 });
 
 describe("language choice", () => {
-  it("prefers the household, then the account, then the browser", () => {
+  it("prefers the account's choice, then the household, then the browser", () => {
     expect(pickLanguage("en", "ja", "ja")).toBe("en");
+    expect(pickLanguage("ja", "en", "en")).toBe("ja");
     expect(pickLanguage(null, "en", "ja")).toBe("en");
     expect(pickLanguage(undefined, null, "en")).toBe("en");
     expect(pickLanguage(undefined, undefined, "ja")).toBe("ja");

@@ -21,13 +21,13 @@ export function browserLanguage(languages: readonly string[] = navigator.languag
   return "ja";
 }
 
-/** Household setting, else the account's language, else the browser. */
+/** The account's own choice, else the household's default, else the browser. */
 export function pickLanguage(
-  household: string | null | undefined,
   account: string | null | undefined,
+  household: string | null | undefined,
   browser: Lang,
 ): Lang {
-  for (const candidate of [household, account]) {
+  for (const candidate of [account, household]) {
     if (candidate === "ja" || candidate === "en") return candidate;
   }
   return browser;

@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { useAccountActions } from "../../api/queries";
 import { ErrorText } from "../../components/Feedback";
-import type { Lang } from "../../i18n";
+import { browserLanguage, type Lang } from "../../i18n";
 import { AuthShell, nextPath } from "./AuthShell";
 
 export const MIN_PASSWORD = 10;
@@ -21,8 +21,11 @@ export function SignupPage() {
 
   function submit(event: FormEvent) {
     event.preventDefault();
+    // Only a language the person picked on this page is their choice (it then wins over the
+    // household's default); the browser's own stays unset so households can decide.
+    const chosen = i18n.language === browserLanguage() ? {} : { language: i18n.language as Lang };
     register.mutate(
-      { email, password, display_name: name, language: i18n.language as Lang },
+      { email, password, display_name: name, ...chosen },
       {
         onSuccess: () => {
           client.clear();

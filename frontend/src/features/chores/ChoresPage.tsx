@@ -1,6 +1,6 @@
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "react-router";
+import { Link, useLocation } from "react-router";
 import { ApiError, type Chore } from "../../api/client";
 import { useChoreActions, useChores } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
@@ -8,6 +8,7 @@ import { formatDay } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
 import { groupByCategory } from "./choreForm";
 import { RecurrenceText } from "./RecurrenceText";
+import { describeRowProblem } from "../../api/validation";
 
 export default function ChoresPage() {
   const { t, i18n } = useTranslation();
@@ -86,10 +87,17 @@ function CsvPanel() {
   const { importCsv } = useChoreActions(household.id);
   const toast = useToast();
   const input = useRef<HTMLInputElement>(null);
+  const card = useRef<HTMLDivElement>(null);
+  const { hash } = useLocation();
   const error = importCsv.error;
+  // Linked from the empty household's guidance (#import): the browser cannot scroll to a part
+  // that is rendered after the page loaded.
+  useEffect(() => {
+    if (hash === "#import") card.current?.scrollIntoView();
+  }, [hash]);
 
   return (
-    <div className="card">
+    <div className="card" id="import" ref={card}>
       <h2>{t("chores.csvTitle")}</h2>
       <p>
         <a href={`/api/households/${household.id}/chores/export.csv`} download>
@@ -133,7 +141,11 @@ function CsvPanel() {
                 {error.rows.map((row) => (
                   <tr key={row.row}>
                     <td>{row.row}</td>
-                    <td>{row.errors.join("; ")}</td>
+                    <td>
+                      {row.errors.map((problem) => (
+                        <div key={problem}>{describeRowProblem(t, problem)}</div>
+                      ))}
+                    </td>
                   </tr>
                 ))}
               </tbody>

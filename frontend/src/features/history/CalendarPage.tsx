@@ -1,10 +1,11 @@
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { CalendarItem } from "../../api/client";
-import { useCalendar, useHouseholdActions } from "../../api/queries";
+import { useCalendar } from "../../api/queries";
 import { ErrorText, Spinner } from "../../components/Feedback";
 import { formatDay, shiftDate, todayIn } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
+import { FeedCard } from "./FeedCard";
 
 const DAYS = 28;
 
@@ -54,30 +55,5 @@ export default function CalendarPage() {
       ))}
       {canWrite && <FeedCard />}
     </section>
-  );
-}
-
-function FeedCard() {
-  const { t } = useTranslation();
-  const { household } = useHousehold();
-  const { feed } = useHouseholdActions(household.id);
-  const url = feed.data ? `${window.location.origin}${feed.data.url}` : null;
-  return (
-    <div className="card">
-      <h2>{t("calendar.feedTitle")}</h2>
-      <p>{t("calendar.feedHint")}</p>
-      <button type="button" onClick={() => feed.mutate()} disabled={feed.isPending}>
-        {url ? t("calendar.feedRenew") : t("calendar.feedCreate")}
-      </button>
-      <ErrorText error={feed.error} />
-      {url && (
-        <>
-          <input className="copy" readOnly value={url} aria-label={t("calendar.feedUrl")} onFocus={(e) => e.target.select()} />
-          <p>
-            <a href={url.replace(/^https?:/, "webcal:")}>{t("calendar.subscribe")}</a>
-          </p>
-        </>
-      )}
-    </div>
   );
 }

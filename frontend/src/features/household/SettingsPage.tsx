@@ -6,6 +6,7 @@ import { useHouseholdActions, useInvites, useMembers } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { LANGUAGES, type Lang } from "../../i18n";
 import { formatInstant } from "../../lib/dates";
+import { FeedCard } from "../history/FeedCard";
 import { useHousehold } from "./HouseholdRoute";
 
 const ROLES: Role[] = ["admin", "member", "viewer"];
@@ -20,12 +21,13 @@ function timeZones(): string[] {
 
 export default function SettingsPage() {
   const { t } = useTranslation();
-  const { isAdmin } = useHousehold();
+  const { isAdmin, canWrite } = useHousehold();
   return (
     <section className="page">
       <h1>{t("settings.title")}</h1>
       <HouseholdForm />
       <Members />
+      {canWrite && <FeedCard />}
       {isAdmin && <Invites />}
       {isAdmin && <DangerZone />}
       {!isAdmin && <p className="meta">{t("settings.adminOnly")}</p>}
@@ -100,7 +102,7 @@ function Members() {
       {members.isPending && <Spinner />}
       <ul className="list">
         {members.data?.map((m) => (
-          <li key={m.user_id} className="row">
+          <li key={m.user_id} className="row member">
             <span className="grow">
               <strong>{m.display_name}</strong>
               <span className="meta"> {m.email}</span>

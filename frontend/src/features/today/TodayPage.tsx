@@ -1,8 +1,11 @@
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
 import type { DueItem, Member } from "../../api/client";
 import { errorMessage } from "../../api/errors";
-import { useChoreActions, useDue, useMembers, type DueWindow } from "../../api/queries";
+import { useChoreActions, useChores, useDue, useMembers, type DueWindow } from "../../api/queries";
+import { isOffline, pending, usePending } from "../../offline/sync";
+import type { PendingKind } from "../../offline/queue";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { formatDay, inputToInstant, localNowInput, shiftDate, todayIn } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
@@ -25,16 +28,26 @@ export function TodayPage() {
   const [window, setWindow] = useState<DueWindow>("today");
   const [mine, setMine] = useState(false);
   const due = useDue(household.id, window, mine);
+  // Only asked when nothing is due: is the household empty, or merely done for now?
+  const chores = useChores(household.id, false, due.data?.length === 0);
+  const empty = chores.data?.length === 0;
   const members = useMembers(household.id);
+  const queued = usePending().filter((action) => action.householdId === household.id);
   const today = todayIn(household.time_zone);
   // Undo lives here, not in the row: the row disappears once its chore is done.
   const { undo: undoAction } = useChoreActions(household.id);
   const toast = useToast();
-  const undo = (choreId: number, name: string) =>
+  const undo = (choreId: number, name: string) => {
+    const later = () =>
+      void pending
+        .add({ householdId: household.id, choreId, choreName: name, kind: "undo", doneAt: new Date().toISOString() })
+        .then(() => toast.show(t("today.queuedToast", { name })));
+    if (isOffline(null)) return later();
     undoAction.mutate(choreId, {
       onSuccess: () => toast.show(t("today.undone", { name })),
-      onError: (error) => toast.show(errorMessage(t, error)),
+      onError: (error) => (isOffline(error) ? later() : toast.show(errorMessage(t, error))),
     });
+  };
 
   const sections = new Map<Section, DueItem[]>();
   for (const item of due.data ?? []) {
@@ -63,7 +76,8 @@ export function TodayPage() {
       </div>
       <ErrorText error={due.error} />
       {due.isPending && <Spinner />}
-      {due.data && due.data.length === 0 && <p className="empty">{t("today.nothingDue")}</p>}
+      {due.data && due.data.length === 0 && !empty && <p className="empty">{t("today.nothingDue")}</p>}
+      {due.data && due.data.length === 0 && empty && <EmptyHousehold />}
       {order.map((key) => {
         const items = sections.get(key);
         if (!items?.length) return null;
@@ -72,7 +86,13 @@ export function TodayPage() {
             <h2 className={`section ${key}`}>{t(`today.sections.${key}`)}</h2>
             <ul className="list">
               {items.map((item) => (
-                <DueRow key={item.chore.id} item={item} members={members.data ?? []} onUndo={undo} />
+                <DueRow
+                  key={item.chore.id}
+                  item={item}
+                  members={members.data ?? []}
+                  onUndo={undo}
+                  waiting={queued.some((a) => a.choreId === item.chore.id && a.kind !== "undo")}
+                />
               ))}
             </ul>
           </div>
@@ -82,9 +102,36 @@ export function TodayPage() {
   );
 }
 
-type RowProps = { item: DueItem; members: Member[]; onUndo: (choreId: number, name: string) => void };
+/** A household without chores: where to start instead of "nothing to do". */
+function EmptyHousehold() {
+  const { t } = useTranslation();
+  const { household, canWrite } = useHousehold();
+  return (
+    <div className="card empty-household">
+      <p>{t("today.emptyHousehold")}</p>
+      {canWrite && (
+        <div className="buttons">
+          <Link to={`/h/${household.id}/chores/new`} className="button primary">
+            {t("today.addChore")}
+          </Link>
+          <Link to={`/h/${household.id}/chores#import`} className="button">
+            {t("today.importCsv")}
+          </Link>
+        </div>
+      )}
+    </div>
+  );
+}
 
-function DueRow({ item, members, onUndo }: RowProps) {
+type RowProps = {
+  item: DueItem;
+  members: Member[];
+  onUndo: (choreId: number, name: string) => void;
+  /** A tap on this chore waits on the device for the network. */
+  waiting: boolean;
+};
+
+function DueRow({ item, members, onUndo, waiting }: RowProps) {
   const { t, i18n } = useTranslation();
   const { household, me, canWrite } = useHousehold();
   const actions = useChoreActions(household.id);
@@ -97,7 +144,22 @@ function DueRow({ item, members, onUndo }: RowProps) {
 
   const undo = () => onUndo(chore.id, chore.name);
 
+  /** Keeps the tap on the device, with its time, until the network is back. */
+  function later(kind: PendingKind, doneAt: string, doneBy?: number) {
+    setOpen(false);
+    void pending
+      .add({ householdId: household.id, choreId: chore.id, choreName: chore.name, kind, doneAt, doneBy: doneBy ?? null })
+      .then((id) =>
+        toast.show(t("today.queuedToast", { name: chore.name }), {
+          label: t("today.undo"),
+          run: () => void pending.cancel(id),
+        }),
+      );
+  }
+
   function done(options?: { doneBy?: number; doneAt?: string }) {
+    const tapped = options?.doneAt ?? new Date().toISOString();
+    if (isOffline(null)) return later("complete", tapped, options?.doneBy);
     actions.complete.mutate(
       { choreId: chore.id, ...options },
       {
@@ -105,17 +167,25 @@ function DueRow({ item, members, onUndo }: RowProps) {
           setOpen(false);
           toast.show(t("today.doneToast", { name: chore.name }), { label: t("today.undo"), run: undo });
         },
+        onError: (error) => {
+          if (isOffline(error)) later("complete", tapped, options?.doneBy);
+        },
       },
     );
   }
 
   function skip() {
+    const doneAt = inputToInstant(when, household.time_zone);
+    if (isOffline(null)) return later("skip", doneAt);
     actions.skip.mutate(
-      { choreId: chore.id, doneAt: inputToInstant(when, household.time_zone) },
+      { choreId: chore.id, doneAt },
       {
         onSuccess: () => {
           setOpen(false);
           toast.show(t("today.skippedToast", { name: chore.name }), { label: t("today.undo"), run: undo });
+        },
+        onError: (error) => {
+          if (isOffline(error)) later("skip", doneAt);
         },
       },
     );
@@ -133,6 +203,7 @@ function DueRow({ item, members, onUndo }: RowProps) {
               <span className="overdue-days">{t("today.daysOverdue", { count: item.days_overdue })}</span>
             )}
             <span>{chore.assignee ? chore.assignee.display_name : t("chores.unassigned")}</span>
+            {waiting && <span className="badge waiting">{t("today.waiting")}</span>}
           </div>
         </div>
         {canWrite && (
@@ -140,7 +211,7 @@ function DueRow({ item, members, onUndo }: RowProps) {
             <button
               type="button"
               className="primary done"
-              disabled={busy}
+              disabled={busy || waiting}
               onClick={() => done()}
               aria-label={t("today.markDoneNamed", { name: chore.name })}
             >
@@ -196,7 +267,8 @@ function DueRow({ item, members, onUndo }: RowProps) {
           </div>
         </div>
       )}
-      <ErrorText error={actions.complete.error ?? actions.skip.error} />
+      {/* A tap that could not reach the server waits in the queue: that is not an error. */}
+      <ErrorText error={[actions.complete.error, actions.skip.error].find((e) => e && !isOffline(e))} />
     </li>
   );
 }

@@ -1,0 +1,81 @@
+"""What a person sees, checked in the page: no visible text cut off by its box or the screen, no
+label broken into one character per line, and the main navigation inside the first screen."""
+
+from playwright.sync_api import Page
+
+# One pass over the visible text nodes. A text's line boxes (Range.getClientRects) must lie
+# inside the viewport and inside every ancestor that clips (overflow other than visible: hidden,
+# clip, or a scroll box, where part of it would need scrolling sideways to be read); a text of a
+# few characters must not break over lines (メンバ/ー), and no text may average under 2.5
+# characters per line (a name stacked one character per line in a 0-px column).
+PROBLEMS_JS = r"""
+() => {
+  const vw = document.documentElement.clientWidth;
+  const problems = [];
+  const where = (el) => {
+    const cls = typeof el.className === "string" && el.className.trim() ? "." + el.className.trim().split(/\s+/).join(".") : "";
+    return el.tagName.toLowerCase() + cls;
+  };
+  if (document.documentElement.scrollWidth > vw + 1) {
+    problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw}`);
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\s+/g, " ").trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest("script, style, title, option, [aria-hidden=true]")) continue;
+    if (!el.checkVisibility({ visibilityProperty: true, opacityProperty: true })) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0.5 && r.height > 0.5);
+    if (!rects.length) continue;
+    const left = Math.min(...rects.map((r) => r.left));
+    const right = Math.max(...rects.map((r) => r.right));
+    const label = `${where(el)} "${text.slice(0, 40)}"`;
+    if (left < -1 || right > vw + 1) {
+      problems.push(`outside the screen (${Math.round(left)}..${Math.round(right)} of ${vw}): ${label}`);
+      continue;
+    }
+    for (let box = el; box && box !== document.body; box = box.parentElement) {
+      const style = getComputedStyle(box);
+      if (style.overflowX === "visible" && style.overflowY === "visible" && box.tagName !== "svg") continue;
+      const b = box.getBoundingClientRect();
+      const inner = { left: b.left + box.clientLeft, right: b.left + box.clientLeft + box.clientWidth };
+      if (left < inner.left - 1 || right > inner.right + 1) {
+        problems.push(`cut off by ${where(box)}: ${label}`);
+        break;
+      }
+    }
+    const lines = new Set(rects.map((r) => Math.round(r.top))).size;
+    const chars = [...text.replace(/\s/g, "")].length;
+    if (lines > 1 && (chars <= 6 || chars / lines < 2.5)) {
+      problems.push(`${chars} characters on ${lines} lines: ${label}`);
+    }
+  }
+  return problems;
+}
+"""
+
+NAV_JS = r"""
+(selector) => {
+  const nav = document.querySelector(selector);
+  if (!nav) return [`no ${selector}`];
+  const problems = [];
+  for (const link of nav.querySelectorAll("a")) {
+    const r = link.getBoundingClientRect();
+    if (r.width < 1 || r.top < 0 || r.bottom > window.innerHeight + 0.5 || r.left < 0 || r.right > window.innerWidth + 0.5) {
+      problems.push(`navigation link "${link.textContent}" is not in the first screen: ${JSON.stringify(r)}`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+def layout_problems(page: Page, navigation: bool) -> list[str]:
+    """Everything wrong with the screen as shown now, scrolled to the top."""
+    page.evaluate("window.scrollTo(0, 0)")
+    problems: list[str] = page.evaluate(PROBLEMS_JS)
+    if navigation:
+        problems += page.evaluate(NAV_JS, "nav.tabbar")
+    return problems

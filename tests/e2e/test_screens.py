@@ -1,0 +1,141 @@
+"""Every screen as each person sees it: admin, member and viewer, on a phone (390×844) and a
+desktop (1280×800), in Japanese and English, with long names (「おばあちゃん(閲覧)」, a
+40-character chore). Fails on text cut off or pushed off the screen, a label broken one
+character per line, or a main navigation outside the first screen; writes a screenshot of each
+to var/screenshots/screens/ (<language>-<role>-<size>-<screen>.png)."""
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.family import LONG_CHORE, VIEWER_NAME, Family, make_family, set_language
+from tests.e2e.layout import layout_problems
+from tests.e2e.stack import Site
+
+pytestmark = pytest.mark.slow
+
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+ROLES = ("admin", "member", "viewer")
+HEADINGS = {
+    "ja": {
+        "today": "やること",
+        "chores": "家事一覧",
+        "calendar": "予定",
+        "history": "履歴",
+        "stats": "誰が何をしたか",
+        "settings": "設定",
+        "account": "アカウント",
+        "households": "世帯",
+        "new": "家事を追加",
+        "edit": "家事を編集",
+    },
+    "en": {
+        "today": "To do",
+        "chores": "Chores",
+        "calendar": "Calendar",
+        "history": "History",
+        "stats": "Who did what",
+        "settings": "Settings",
+        "account": "Account",
+        "households": "Households",
+        "new": "New chore",
+        "edit": "Edit chore",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def family(browser: Any, site: Site) -> Iterator[Family]:
+    contexts: dict[str, BrowserContext] = {
+        role: browser.new_context(
+            base_url=site.url, timezone_id="Asia/Tokyo", locale="ja-JP", viewport=SIZES["phone"]
+        )
+        for role in ROLES
+    }
+    yield make_family(contexts, tag="screens")
+    for context in contexts.values():
+        context.close()
+
+
+def screens(family: Family, role: str) -> list[tuple[str, str]]:
+    """(name, path) of every screen the role can open."""
+    base = family.base
+    paths = [
+        ("households", "/households"),
+        ("account", "/account"),
+        ("today", f"{base}/today"),
+        ("chores", f"{base}/chores"),
+        ("calendar", f"{base}/calendar"),
+        ("history", f"{base}/history"),
+        ("stats", f"{base}/stats"),
+        ("settings", f"{base}/settings"),
+    ]
+    if role != "viewer":
+        paths += [("new", f"{base}/chores/new"), ("edit", f"{base}/chores/{family.chores['long']}")]
+    return paths
+
+
+def settle(page: Page) -> None:
+    # Every screen shows a spinner until its data is there (cheaper than waiting for idleness).
+    expect(
+        page.get_by_role("status").filter(has_text=re.compile("Loading|読み込み中"))
+    ).to_have_count(0)
+
+
+def look(page: Page, out: Path, name: str, navigation: bool) -> list[str]:
+    problems = [f"{name}: {problem}" for problem in layout_problems(page, navigation)]
+    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+    return problems
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_screen_fits(family: Family, role: str, screenshots: Path) -> None:
+    out = screenshots / "screens"
+    out.mkdir(exist_ok=True)
+    context = family.contexts[role]
+    page = context.pages[0] if context.pages else context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    problems: list[str] = []
+    started = time.monotonic()
+    for language in ("ja", "en"):
+        # The person's own choice wins over the household's Japanese.
+        set_language(context, language)
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
+            for screen, path in screens(family, role):
+                page.goto(path)
+                heading = HEADINGS[language][screen]
+                expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+                settle(page)
+                household_screen = path.startswith(family.base)
+                problems += look(page, out, f"{language}-{role}-{size}-{screen}", household_screen)
+                if screen in ("settings", "stats"):
+                    # Every member is listed, the viewer's long name included (and whole: above).
+                    expect(page.get_by_role("main").get_by_text(VIEWER_NAME).first).to_be_visible()
+            if role == "member":
+                problems += done_and_undo(page, family, out, f"{language}-{role}-{size}-toast")
+    set_language(context, None)
+    assert problems == []
+    assert errors == []
+    # A budget for the whole matrix, so that it stays a few minutes at most.
+    assert time.monotonic() - started < 120
+
+
+def done_and_undo(page: Page, family: Family, out: Path, name: str) -> list[str]:
+    """The toast after 完了 on the 40-character chore, its undo on one line, then undone."""
+    page.goto(f"{family.base}/today")
+    row = page.get_by_role("listitem").filter(has_text=LONG_CHORE)
+    row.get_by_role("button", name=re.compile("完了にする|^Mark")).click()
+    toast = page.locator(".toast")
+    expect(toast).to_contain_text(LONG_CHORE)
+    problems = [f"{name}: {problem}" for problem in layout_problems(page, True)]
+    page.screenshot(path=str(out / f"{name}.png"))
+    toast.get_by_role("button", name=re.compile("元に戻す|Undo")).click()
+    expect(row).to_be_visible()
+    return problems
