@@ -323,15 +323,23 @@ def _copy_fields(line: str) -> list[str | None]:
     return [None if raw == "\\N" else _ESCAPE.sub(_unescape, raw) for raw in line.split("\t")]
 
 
+KIND_NAMES = {INT: "an integer", TIMESTAMP: "a timestamp"}
+
+
 def _typed(table: str, row: Row) -> Row:
     typed: Row = {}
     for name, kind in TABLES[table].items():
         value = row.get(name)
-        if isinstance(value, str) and kind == INT:
-            value = int(value)
-        elif isinstance(value, str) and kind == TIMESTAMP:
-            value = datetime.fromisoformat(value)
-        elif isinstance(value, date) and not isinstance(value, datetime):
+        try:
+            if isinstance(value, str) and kind == INT:
+                value = int(value)
+            elif isinstance(value, str) and kind == TIMESTAMP:
+                value = datetime.fromisoformat(value)
+        except ValueError:
+            raise SourceError(
+                f"{table} (id {row.get('id')}): {name} {value!r} is not {KIND_NAMES[kind]}"
+            ) from None
+        if isinstance(value, date) and not isinstance(value, datetime):
             value = datetime.combine(value, datetime.min.time())
         typed[name] = value
     return typed
@@ -457,7 +465,10 @@ def _check(db: Session, plan: _Plan) -> None:
             plan.refuse("task_executions", row["id"], f"task_id {row['task_id']} is not in tasks")
         if not plan.known("users", row["user_id"]):
             plan.refuse("task_executions", row["id"], f"user_id {row['user_id']} is not in users")
-        elif (project_of.get(row["task_id"]), row["user_id"]) not in members:
+        elif (
+            plan.known("tasks", row["task_id"])
+            and (project_of[row["task_id"]], row["user_id"]) not in members
+        ):
             outsiders[row["user_id"]] += 1
         if row["execution_date"] is None:
             plan.refuse("task_executions", row["id"], "execution_date is empty")

@@ -5,6 +5,7 @@ seeded like production, this app's database migrated by Alembic, logins through 
 """
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -602,3 +603,61 @@ def test_a_dump_checks_and_imports_on_the_sqlite_of_make_run(
         naive = connection.execute(text("SELECT min(execution_date) FROM task_executions")).scalar()
     first.dispose()
     assert done_at == naive.replace(tzinfo=original.TOKYO).astimezone(UTC)
+
+
+def plain_dump(tables: dict[str, tuple[str, list[str]]]) -> str:
+    """A plain pg_dump script with a COPY block per table: (columns, data lines)."""
+    blocks = [
+        f"COPY public.{table} ({columns}) FROM stdin;\n"
+        + "".join(f"{line}\n" for line in lines)
+        + "\\.\n"
+        for table, (columns, lines) in tables.items()
+    ]
+    return "SET client_encoding = 'UTF8';\n" + "\n".join(blocks)
+
+
+GOOD_TABLES = {
+    "users": ("id, username, email, password_hash, created_at, updated_at", []),
+    "projects": ("id, name, description, owner_id, created_at, updated_at", []),
+    "project_members": ("id, project_id, user_id, role, created_at", []),
+    "tasks": ("id, project_id, category, task_name, frequency, created_at, updated_at", []),
+    "task_executions": ("id, task_id, user_id, execution_date, created_at", []),
+}
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        (
+            {k: v for k, v in GOOD_TABLES.items() if k != "tasks"},
+            "no data for tasks",
+        ),
+        (
+            {**GOOD_TABLES, "tasks": ("id, project_id, task_name, frequency, created_at", [])},
+            "table tasks has no column category, updated_at",
+        ),
+        (
+            {
+                **GOOD_TABLES,
+                "tasks": (
+                    GOOD_TABLES["tasks"][0],
+                    ["1\t1\tキッチン\t皿洗い\tweekly\t2025-01-01 00:00:00\t\\N"],
+                ),
+            },
+            "tasks (id 1): frequency 'weekly' is not an integer",
+        ),
+    ],
+    ids=["missing table", "missing columns", "not a number"],
+)
+def test_an_unreadable_dump_is_named_with_its_reason(
+    tmp_path: Path, tables: dict[str, tuple[str, list[str]]], message: str
+) -> None:
+    dump = tmp_path / "original.sql"
+    dump.write_text(plain_dump(tables))
+    with pytest.raises(original_import.SourceError, match=re.escape(message)):
+        original_import.read_source(str(dump))
+
+
+def test_copy_escapes_are_read_back() -> None:
+    dump_line = "7\tA\\tB\\\\C\\nD\\011E\\x41\t\\N"
+    assert original_import._copy_fields(dump_line) == ["7", "A\tB\\C\nD\tEA", None]
