@@ -139,3 +139,27 @@ def done_and_undo(page: Page, family: Family, out: Path, name: str) -> list[str]
     toast.get_by_role("button", name=re.compile("元に戻す|Undo")).click()
     expect(row).to_be_visible()
     return problems
+
+
+def test_problems_are_shown_in_the_users_language(family: Family, screenshots: Path) -> None:
+    """A CSV with bad rows and a chore form the server refuses: field by field, in Japanese,
+    never pydantic's English."""
+    page = family.contexts["admin"].new_page()
+    page.goto(f"{family.base}/chores")
+    page.locator("input[name=csv]").set_input_files(
+        files=[
+            {
+                "name": "chores.csv",
+                "mimeType": "text/csv",
+                "buffer": "category,task_name,frequency\nキッチン,皿洗い,毎日\n,,7\n".encode(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="取り込む").click()
+    problems = page.get_by_role("table").filter(has_text="問題のある行")
+    expect(problems).to_contain_text("間隔：整数で入力してください")
+    expect(problems).to_contain_text("名前：短すぎます（1以上）")
+    expect(problems).not_to_contain_text(re.compile("Input should|String should"))
+    page.get_by_role("table").filter(has_text="問題のある行").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "screens" / "ja-admin-phone-import-errors.png"))
+    page.close()
