@@ -9,13 +9,11 @@ pg_restore. Prints one line per run; the times include reading the source.
 """
 
 import argparse
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 from app.core.db import make_session_factory
 from app.services import original_import
@@ -49,22 +47,7 @@ def main() -> None:
         for scale in scales:
             source = databases.create_postgres_database(admin)
             original.build(source, scale=scale)
-            url = make_url(source)
-            dump = Path(scratch) / f"original-{scale}.dump"
-            subprocess.run(
-                [
-                    str(binaries / "pg_dump"),
-                    "-Fc",
-                    "-f",
-                    str(dump),
-                    "-h",
-                    str(url.query["host"]),
-                    "-U",
-                    str(url.username),
-                    str(url.database),
-                ],
-                check=True,
-            )
+            dump = original.dump(source, Path(scratch) / f"original-{scale}.dump", "c")
             for label, path in (("database URL", source), ("pg_dump -Fc", str(dump))):
                 target = databases.create_postgres_database(admin)
                 databases.migrate(target)

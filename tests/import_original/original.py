@@ -4,13 +4,19 @@
 categories every 1 to 30 days, 790 executions over the last year; naive timestamps in Tokyo time.
 """
 
+import os
 import random
+import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import bcrypt
 from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.support import databases
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -257,3 +263,30 @@ def who_did_what(url: str, start: date, end: date) -> dict[str, int]:
         ).all()
     engine.dispose()
     return dict(rows)  # type: ignore[arg-type]
+
+
+def dump(url: str, path: Path, dump_format: str) -> Path:
+    """`pg_dump -F<format>` of the database at `url` (a Unix socket or TCP server) into `path`,
+    with the PostgreSQL 16 binaries of the pgserver wheel."""
+    parsed = make_url(url)
+    host = parsed.query.get("host", parsed.host)
+    env = {**os.environ, "PGPASSWORD": parsed.password or ""}
+    subprocess.run(
+        [
+            str(databases.postgres_binaries() / "pg_dump"),
+            f"-F{dump_format}",
+            "-f",
+            str(path),
+            "-h",
+            str(host),
+            *(["-p", str(parsed.port)] if parsed.port else []),
+            "-U",
+            str(parsed.username),
+            str(parsed.database),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return path

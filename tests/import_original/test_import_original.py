@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from app.core.db import make_session_factory
 from app.main import create_app
@@ -515,24 +514,7 @@ def test_pg_dump_files_import_like_the_database_itself(
     tmp_path: Path,
 ) -> None:
     binaries = databases.postgres_binaries()
-    url = make_url(original_url)
-    dump = tmp_path / f"original.{dump_format}.dump"
-    subprocess.run(
-        [
-            str(binaries / "pg_dump"),
-            f"-F{dump_format}",
-            "-f",
-            str(dump),
-            "-h",
-            str(url.query["host"]),
-            "-U",
-            "postgres",
-            str(url.database),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    dump = original.dump(original_url, tmp_path / f"original.{dump_format}.dump", dump_format)
     # Through the CLI, as the runbook does it.
     result = cli(
         target_url,
@@ -564,24 +546,7 @@ def test_a_dump_checks_and_imports_on_the_sqlite_of_make_run(
     original_url: str, tmp_path: Path
 ) -> None:
     """The runbook's check of a fresh backup on the owner's machine: make run's SQLite."""
-    url = make_url(original_url)
-    dump = tmp_path / "original.sql"
-    subprocess.run(
-        [
-            str(databases.postgres_binaries() / "pg_dump"),
-            "-Fp",
-            "-f",
-            str(dump),
-            "-h",
-            str(url.query["host"]),
-            "-U",
-            "postgres",
-            str(url.database),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    dump = original.dump(original_url, tmp_path / "original.sql", "p")
     sqlite = f"sqlite:///{tmp_path / 'check.db'}"
     databases.migrate(sqlite)
     dry = cli(sqlite, "import-original", "--source", str(dump), "--dry-run")
