@@ -521,6 +521,22 @@ def _check_users(db: Session, plan: _Plan) -> None:
             f"an account with the e-mail {email} already exists here; the import never merges "
             "accounts (see README): delete or rename that account, then run again",
         )
+    # Rows are recognised by their original ids: another database (a re-created original, a
+    # copy of another household) would reuse them for other people. Its users tell.
+    kept = db.execute(
+        select(OriginalImportRow.source_id, OriginalImportRow.source).where(
+            OriginalImportRow.source_table == "users"
+        )
+    )
+    for user_id, source in kept:
+        earlier = str(source.get("email", "")).strip().lower()
+        if user_id in plan.emails and plan.emails[user_id] != earlier:
+            plan.refuse(
+                "users",
+                user_id,
+                f"was imported before with the e-mail {earlier}, and is {plan.emails[user_id]} "
+                "now: is this the same original database as the last import?",
+            )
 
 
 def _check_members(plan: _Plan) -> None:

@@ -626,3 +626,16 @@ def test_an_unreadable_dump_is_named_with_its_reason(
 def test_copy_escapes_are_read_back() -> None:
     dump_line = "7\tA\\tB\\\\C\\nD\\011E\\x41\t\\N"
     assert original_import._copy_fields(dump_line) == ["7", "A\tB\\C\nD\tEA", None]
+
+
+def test_another_original_reusing_the_ids_is_refused(target_url: str, original_url: str) -> None:
+    tables = original_import.read_source(original_url)
+    assert not import_tables(target_url, tables).refused
+    before = snapshot(target_url)
+    tables["users"][2] = {**tables["users"][2], "email": "someone.else@example.jp"}
+    report = import_tables(target_url, tables)
+    assert [str(problem) for problem in report.problems] == [
+        "users.id=3: was imported before with the e-mail jiro@example.jp, and is "
+        "someone.else@example.jp now: is this the same original database as the last import?"
+    ]
+    assert snapshot(target_url) == before
