@@ -154,8 +154,10 @@ class Report:
             outcome = "REFUSED: nothing was imported"
         elif self.dry_run:
             outcome = "dry run: nothing was written (the counts are what an import would do)"
-        else:
+        elif any(self.imported.values()):
             outcome = "imported"
+        else:
+            outcome = "nothing new: every row was imported before"
         out = [
             f"Import of the original app from {self.source} (times in {self.time_zone}): "
             f"{outcome} ({self.seconds:.2f} s)",

@@ -326,6 +326,7 @@ def test_a_second_import_changes_nothing(target_url: str, original_url: str) -> 
     assert not second.refused
     assert second.imported == dict.fromkeys(SOURCE_COUNTS, 0)
     assert second.already == SOURCE_COUNTS
+    assert "nothing new: every row was imported before" in second.lines()[0]
     assert snapshot(target_url) == before
 
 
