@@ -520,6 +520,14 @@ def test_reset_removes_k3s_and_keeps_the_database_directory(converged: Converged
         states = machine.ssh("systemctl is-active k3s.service k3s-agent.service", check=False)
         assert states.stdout.split() == ["inactive", "inactive"]
     assert cluster.machines[DATABASE_NODE].file(f"/mnt/ssd/postgres/{MARKER}").is_file()
+    # The backups and the datastore snapshots are kept too, and the reset says where.
+    backups = cluster.machines["rpi-worker-2"].file("/var/lib/household-task-manager/backups")
+    assert backups.is_dir()
+    assert (backups.stat().st_uid, stat.S_IMODE(backups.stat().st_mode)) == (70, 0o700)
+    snapshots = "/var/lib/household-task-manager/k3s-snapshots"
+    assert cluster.machines["rpi-master"].file(snapshots).is_dir()
+    assert f"Kept on rpi-master: {snapshots}" in result.output
+    assert "Kept on rpi-worker-2: /var/lib/household-task-manager/backups" in result.output
 
 
 def test_every_readme_cluster_command_was_run_or_is_listed_as_not_run(
