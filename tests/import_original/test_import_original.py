@@ -5,6 +5,7 @@ seeded like production, this app's database migrated by Alembic, logins through 
 """
 
 import os
+import random
 import re
 import subprocess
 import sys
@@ -270,6 +271,11 @@ def test_who_did_what_over_ranges_equals_the_original(
         (today - timedelta(days=45), today - timedelta(days=45)),
         (date(2000, 1, 1), date(2000, 12, 31)),
     ]
+    # And 20 more anywhere in the year of history, of any length.
+    rng = random.Random(7)
+    for _ in range(20):
+        first, last = sorted(rng.sample(range(0, 370), 2))
+        ranges.append((today - timedelta(days=last), today - timedelta(days=first)))
     totals = 0
     for start, end in ranges:
         stats = client.get(
