@@ -336,6 +336,14 @@ def test_a_second_import_changes_nothing(target_url: str, original_url: str) -> 
     assert snapshot(target_url) == before
 
 
+def revision(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        value = connection.execute(select(Household.revision)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
 def test_rows_added_to_the_original_later_are_imported_once(
     target_url: str, original_url: str
 ) -> None:
@@ -346,10 +354,15 @@ def test_rows_added_to_the_original_later_are_imported_once(
     tables["task_executions"].append(
         {"id": 791, "task_id": task["id"], "user_id": 3, "execution_date": done, "created_at": done}
     )
+    first_revision = revision(target_url)
     report = import_tables(target_url, tables)
     assert report.imported == {**dict.fromkeys(SOURCE_COUNTS, 0), "task_executions": 1}
+    # The household changed: no cached read of it may survive.
+    second_revision = revision(target_url)
+    assert second_revision != first_revision
     again = import_tables(target_url, tables)
     assert again.imported == dict.fromkeys(SOURCE_COUNTS, 0)
+    assert revision(target_url) == second_revision
     engine = create_engine(target_url)
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(Completion)).scalar() == 791
