@@ -1,17 +1,22 @@
 """Household revisions kept by the data layer: no write can forget them.
 
 Cached reads are keyed by the household's revision (app.core.cache). Every ORM session of the
-app replaces the revision of each household whose rows it writes or locks, in the same
-transaction (a rollback takes the new revision back with the change), and before it writes or
-locks any other row of that household: the UPDATE locks the household row, so writes to one
-household queue on it, always in the same order, and cannot deadlock. Once per transaction and
-household: the transaction is what a cached read can see.
+app notes the households whose rows it changes, and gives each a new revision in the same
+transaction, as its last statement before COMMIT (a rollback takes it back with the change).
+A cached read therefore sees the new revision exactly when it can see the change.
 
-Three ways into the database, one hook each:
-- a flush (added, changed or deleted objects): before it, from the objects' household (a
-  chore's members change with the chore's collection, which marks the chore changed);
-- a bulk UPDATE or DELETE, and a SELECT ... FOR UPDATE, of a household's table: before it,
-  for the households of the rows it matches (the same WHERE, in a subquery);
+The bump locks the household's row, so it comes last: writes to one household queue on that row
+only for the moment of their commit, not for their whole transaction. It also keeps the lock
+order that makes the writes deadlock-free: a transaction locks a household's memberships, then
+its chores, then their history, and the household row last. (A transaction that waits for the
+household row holds no lock that the holder of that row waits for: the holder is committing.)
+Deleting a household follows the same order (app.services.households.delete).
+
+Three ways into the database, one hook each, all noting the households for the commit:
+- a flush (added, changed or deleted objects): from the objects' household (a chore's members
+  change with the chore's collection, which marks the chore changed);
+- a bulk UPDATE or DELETE of a household's table: the households of the rows it matches, read
+  first with the same WHERE (rare paths: revocations, sign-outs);
 - a new display name: the households of the person (it shows in their lists).
 """
 
@@ -23,7 +28,8 @@ from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, sessionmaker
 from app.models.accounts import User
 from app.models.households import Household, Membership, new_revision
 
-_REVISED = "revised_households"
+_CHANGED = "changed_households"
+_APPLIED = {"revisions_applied": True}
 
 
 def _household_column(entity: Any) -> ColumnElement[int] | None:
@@ -34,23 +40,9 @@ def _household_column(entity: Any) -> ColumnElement[int] | None:
     return column
 
 
-def _revise(session: Session, household_ids: Any) -> None:
-    """New revisions for the households (ids or a subquery) not yet revised in the transaction."""
-    revised: set[int] = session.info.setdefault(_REVISED, set())
-    if isinstance(household_ids, set | list):
-        household_ids = sorted(set(household_ids) - revised)
-        if not household_ids:
-            return
-    elif revised:
-        household_ids = household_ids.where(Household.id.not_in(revised))
-    changed = session.execute(
-        update(Household)
-        .where(Household.id.in_(household_ids))
-        .values(revision=new_revision())
-        .returning(Household.id),
-        execution_options={"revisions_applied": True, "synchronize_session": False},
-    )
-    revised.update(changed.scalars())
+def _note(session: Session, household_ids: Any) -> None:
+    changed: set[int] = session.info.setdefault(_CHANGED, set())
+    changed.update(household_ids)
 
 
 def _households_of(session: Session, state: InstanceState[Any]) -> set[int]:
@@ -61,7 +53,7 @@ def _households_of(session: Session, state: InstanceState[Any]) -> set[int]:
         return set(
             session.scalars(
                 select(Membership.household_id).where(Membership.user_id == obj.id),
-                execution_options={"revisions_applied": True},
+                execution_options=_APPLIED,
             )
         )
     value = obj.id if isinstance(obj, Household) else getattr(obj, "household_id", None)
@@ -69,34 +61,41 @@ def _households_of(session: Session, state: InstanceState[Any]) -> set[int]:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    ids: set[int] = set()
     changed = [obj for obj in session.dirty if session.is_modified(obj)]
     for obj in (*session.new, *changed, *session.deleted):
-        ids |= _households_of(session, inspect(obj))
-    if ids:
-        _revise(session, ids)
+        _note(session, _households_of(session, inspect(obj)))
 
 
 def _before_execute(state: ORMExecuteState) -> None:
     if state.execution_options.get("revisions_applied"):
         return
-    statement: Any = state.statement
-    locking = state.is_select and getattr(statement, "_for_update_arg", None) is not None
-    if not (locking or state.is_update or state.is_delete):
+    if not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
     column = _household_column(mapper.class_) if mapper is not None else None
     if column is not None:
-        _revise(state.session, select(column).where(*statement._where_criteria))
+        matched = select(column).where(*state.statement._where_criteria).distinct()  # type: ignore[attr-defined]
+        _note(state.session, state.session.scalars(matched, execution_options=_APPLIED))
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # the last changes name their households too
+    # One statement per household, in id order: two transactions that change the same
+    # households (a person's new name shows in all of theirs) lock them in the same order.
+    for household_id in sorted(session.info.pop(_CHANGED, ())):
+        session.execute(
+            update(Household).where(Household.id == household_id).values(revision=new_revision()),
+            execution_options={**_APPLIED, "synchronize_session": False},
+        )
 
 
 def _forget(session: Session) -> None:
-    session.info.pop(_REVISED, None)
+    session.info.pop(_CHANGED, None)
 
 
 def track(factory: sessionmaker[Session]) -> None:
     """Keeps the household revisions for every session the factory makes."""
     event.listen(factory, "before_flush", _before_flush)
     event.listen(factory, "do_orm_execute", _before_execute)
-    event.listen(factory, "after_commit", _forget)
+    event.listen(factory, "before_commit", _before_commit)
     event.listen(factory, "after_rollback", _forget)

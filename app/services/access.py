@@ -10,7 +10,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.security import keyed_hash
 from app.domain.errors import ForbiddenError, NotFoundError, UnauthenticatedError
-from app.models import Household, Membership, Role, UserSession
+from app.models import Household, Membership, Role, User, UserSession
 
 
 class HouseholdClock(Protocol):
@@ -40,24 +40,28 @@ class Member:
     """The caller as a member of one household: what every household-scoped route acts as."""
 
     user_id: int
+    display_name: str
     household: HouseholdView
     role: Role
 
 
 def _member_rows() -> Any:
-    sessions, memberships, households = (
+    sessions, users, memberships, households = (
         UserSession.__table__,
+        User.__table__,
         Membership.__table__,
         Household.__table__,
     )
     return (
-        select(sessions.c.user_id, memberships.c.role, households)
+        select(sessions.c.user_id, users.c.display_name, memberships.c.role, households)
         .select_from(
-            sessions.outerjoin(
+            sessions.join(users, users.c.id == sessions.c.user_id)
+            .outerjoin(
                 memberships,
                 (memberships.c.user_id == sessions.c.user_id)
                 & (memberships.c.household_id == bindparam("household_id")),
-            ).outerjoin(households, households.c.id == memberships.c.household_id)
+            )
+            .outerjoin(households, households.c.id == memberships.c.household_id)
         )
         .where(
             sessions.c.token_hash == bindparam("token_hash"),
@@ -100,7 +104,9 @@ def member_of(
         created_at=row.created_at,
         revision=row.revision,
     )
-    member = Member(user_id=row.user_id, household=household, role=Role(row.role))
+    member = Member(
+        user_id=row.user_id, display_name=row.display_name, household=household, role=Role(row.role)
+    )
     if member.role.rank < minimum.rank:
         raise ForbiddenError(
             "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"

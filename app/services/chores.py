@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import Row, Select, String, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.core.db import utcnow
 from app.domain.errors import ErrorCode, InvalidError, NotFoundError
@@ -158,10 +158,13 @@ def get_view(db: Session, member: Member, chore_id: int) -> ChoreView:
 
 def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
     """The chore, row-locked on PostgreSQL so concurrent completions of it serialize."""
+    # Its rotation comes in the same statement (not a second one, as the relationship's
+    # selectin loading would); only the chore's row is locked.
     chore = db.scalar(
         select(Chore)
+        .options(joinedload(Chore.rotation))
         .where(Chore.id == chore_id, Chore.household_id == member.household.id)
-        .with_for_update()
+        .with_for_update(of=Chore)
     )
     if chore is None:
         raise NotFoundError("Chore")

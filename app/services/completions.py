@@ -22,9 +22,15 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_RANGE_DAYS = 3 * 366
 
 
-def _require_member(db: Session, household_id: int, user_id: int) -> None:
-    if db.get(Membership, (household_id, user_id)) is None:
+def _member_name(db: Session, household_id: int, user_id: int) -> str:
+    name = db.scalar(
+        select(User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.household_id == household_id, Membership.user_id == user_id)
+    )
+    if name is None:
         raise InvalidError(ErrorCode.NOT_A_MEMBER, "done_by must be a member of this household")
+    return name
 
 
 def _check_done_at(done_at: datetime) -> datetime:
@@ -36,15 +42,21 @@ def _check_done_at(done_at: datetime) -> datetime:
 def record(
     db: Session, member: Member, chore_id: int, data: CompleteIn, kind: str
 ) -> CompletionView:
-    """Completes or skips the chore's current occurrence and moves it (and its rotation) on."""
+    """Completes or skips the chore's current occurrence and moves it (and its rotation) on.
+
+    The hot write of the app: the chore with its rotation in one locked read, the new entry and
+    the chore's update at the commit, and the answer built from what is known (no read-back)."""
     chore = chores.get_for_update(db, member, chore_id)
     if chore.archived:
         raise ConflictError(ErrorCode.CHORE_ARCHIVED, "This chore is archived; restore it first")
     if chore.next_due is None:
         raise ConflictError(ErrorCode.CHORE_FINISHED, "This one-off chore is already done")
     done_by = data.done_by or member.user_id
-    if done_by != member.user_id:
-        _require_member(db, member.household.id, done_by)
+    doer = (
+        member.display_name
+        if done_by == member.user_id
+        else _member_name(db, member.household.id, done_by)
+    )
     done_at = _check_done_at(data.done_at) if data.done_at else utcnow()
     done = kind == "done"
     entry = Completion(
@@ -60,7 +72,6 @@ def record(
         assignee_before=chore.assignee_id,
     )
     db.add(entry)
-    db.flush()  # the least-done count below includes this very completion
     chore.next_due = next_due(
         chores.rule_of(chore),
         start=chore.start_date,
@@ -71,12 +82,23 @@ def record(
         chore.assignment,  # type: ignore[arg-type]
         chores.rotation_of(chore),
         chore.assignee_id,
+        # The count flushes the new entry first, so it includes this very completion.
         _done_counts(db, chore) if chore.assignment == "least_done" else None,
     )
-    # Read back while the chore is still locked: a concurrent undo may remove it right after.
-    out = one(db, member.household, entry.id)
     db.commit()
-    return out
+    return CompletionView(
+        id=entry.id,
+        chore_id=chore.id,
+        chore_name=chore.name,
+        category=chore.category,
+        due_date=entry.due_date,
+        kind=kind,
+        done_by=Person(done_by, doer),
+        done_at=done_at,
+        recorded_by=Person(member.user_id, member.display_name),
+        points=entry.points,
+        minutes=entry.minutes,
+    )
 
 
 def _done_counts(db: Session, chore: Chore) -> dict[int, int]:
@@ -130,7 +152,7 @@ def update(
 ) -> CompletionView:
     entry, chore = _entry_for_change(db, member, completion_id)
     if data.done_by is not None:
-        _require_member(db, member.household.id, data.done_by)
+        _member_name(db, member.household.id, data.done_by)
         entry.done_by = data.done_by
     if data.done_at is not None:
         entry.done_at = _check_done_at(data.done_at)

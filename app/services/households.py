@@ -10,7 +10,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
 from app.domain.errors import ConflictError, ErrorCode, ForbiddenError, GoneError, NotFoundError
-from app.models import CalendarFeed, Household, Invite, Membership, Role, User
+from app.models import CalendarFeed, Chore, Household, Invite, Membership, Role, User
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
 from app.services import chores
 from app.services.access import Member
@@ -50,6 +50,15 @@ def update_settings(db: Session, member: Member, data: HouseholdUpdateIn) -> Hou
 
 
 def delete(db: Session, member: Member) -> None:
+    # The lock order of every write (app.models.revisions): memberships, chores, the household
+    # row last. Deleting the row first would lock it before the rows its deletion cascades to.
+    _lock_memberships(db, member.household.id)
+    db.execute(
+        select(Chore.id)
+        .where(Chore.household_id == member.household.id)
+        .order_by(Chore.id)
+        .with_for_update()
+    )
     db.delete(db.get_one(Household, member.household.id))
     db.commit()
 
@@ -64,9 +73,19 @@ def members(db: Session, household_id: int) -> list[tuple[Membership, User]]:
     return [(membership, user) for membership, user in rows]
 
 
+def _lock_memberships(db: Session, household_id: int) -> None:
+    db.execute(
+        select(Membership.user_id)
+        .where(Membership.household_id == household_id)
+        .order_by(Membership.user_id)
+        .with_for_update()
+    )
+
+
 def _membership_for_change(db: Session, household_id: int, user_id: int) -> Membership:
-    # Lock the household row: concurrent demotions must not leave it without an admin.
-    db.execute(select(Household.id).where(Household.id == household_id).with_for_update())
+    # Concurrent demotions must not leave the household without an admin: each waits for the
+    # other's commit here, and then counts the admins anew.
+    _lock_memberships(db, household_id)
     membership = db.get(Membership, (household_id, user_id))
     if membership is None:
         raise NotFoundError("Member")

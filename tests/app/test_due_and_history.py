@@ -351,3 +351,52 @@ def test_ids_beyond_postgres_integers_are_refused_not_500(home: Home) -> None:
     assert admin.get(f"/api/households/{2**31}").status_code == 422
     assert admin.get(f"{base(household_id)}/chores/{2**31}").status_code == 422
     assert admin.get(f"{base(household_id)}/completions?member={2**31}").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("assignment", "on_behalf", "expected"),
+    [
+        # The caller; the chore with its rotation, locked; the chore; the entry; the revision.
+        (
+            "round_robin",
+            False,
+            ["SELECT", "SELECT", "UPDATE chores", "INSERT", "UPDATE households"],
+        ),
+        # Least done counts the history (which first writes the entry and the chore).
+        (
+            "least_done",
+            False,
+            ["SELECT", "SELECT", "UPDATE chores", "INSERT", "SELECT", "UPDATE households"],
+        ),
+        # Recording for another member reads their name (and proves their membership).
+        (
+            "round_robin",
+            True,
+            ["SELECT", "SELECT", "SELECT", "UPDATE chores", "INSERT", "UPDATE households"],
+        ),
+    ],
+)
+def test_completing_takes_few_statements_and_locks_the_household_row_last(
+    home: Home, app: FastAPI, assignment: str, on_behalf: bool, expected: list[str]
+) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    rotation = {"mode": assignment, "members": [admin.id, member.id]}
+    chore = make_chore(admin, household_id, assignment=rotation)
+    body = {"done_by": admin.id} if on_behalf else None
+    with count_statements(app) as statements:
+        done = member.ok(
+            "POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201, json=body
+        )
+    kinds = [
+        " ".join(statement.split()[:2]) if statement.startswith("UPDATE") else statement.split()[0]
+        for statement in statements
+    ]
+    assert kinds == expected
+    # The answer is built without reading the entry back, and says what the history says.
+    history = member.ok("GET", f"{base(household_id)}/completions")
+    assert history == [done]
+    assert (done["done_by"]["user_id"], done["recorded_by"]["display_name"]) == (
+        admin.id if on_behalf else member.id,
+        member.user["display_name"],
+    )

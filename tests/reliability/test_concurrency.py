@@ -123,3 +123,76 @@ def replay(chore: dict, entries: list[dict]) -> tuple[str, int | None]:
         due = next_due(rule, start=start, scheduled=due, done_on=done_on)  # type: ignore[assignment]
         assignee = next_assignee(chore["assignment"]["mode"], members, assignee, counts)
     return due.isoformat(), assignee
+
+
+def test_membership_changes_and_deleting_the_household_never_deadlock_with_completions(
+    postgres_url: str,
+) -> None:
+    """Every write locks a household's memberships, then its chores, then its row last (at the
+    commit, with the revision). Member removals, role changes and finally the household's
+    deletion race completions and undos; PostgreSQL would abort one side of a lock cycle with
+    an error (a 5xx here) after its deadlock timeout."""
+    with uvicorn(postgres_url, args=("--workers", "2")) as base:
+        admin = register(base, "owner@example.jp", "Owner")
+        household = admin.post("/api/households", json={"name": "Racing"}).json()
+        url = f"/api/households/{household['id']}"
+        emails = []
+        for i in range(4):
+            email = f"r{i}@example.jp"
+            person = register(base, email, f"R{i}")
+            code = admin.post(f"{url}/invites", json={"role": "admin"}).json()["code"]
+            assert person.post(f"/api/invites/{code}/accept").status_code == 200
+            emails.append(email)
+        ids = {m["display_name"]: m["user_id"] for m in admin.get(f"{url}/members").json()}
+        rotation = {"mode": "round_robin", "members": list(ids.values())}
+        chores = [
+            admin.post(
+                f"{url}/chores",
+                json={
+                    "name": f"c{i}",
+                    "recurrence": {"kind": "interval", "every": 1, "anchor": "completion"},
+                    "assignment": rotation,
+                },
+            ).json()["id"]
+            for i in range(4)
+        ]
+        clients = [login(base, emails[i % 2]) for i in range(8)]
+        statuses: Counter[tuple[str, int]] = Counter()
+        lock = threading.Lock()
+        barrier = threading.Barrier(len(clients) + 1)
+
+        def tap(person: httpx.Client, seed: int) -> None:
+            rng = random.Random(seed)
+            barrier.wait()
+            for _ in range(25):
+                action = "complete" if rng.random() < 0.7 else "undo"
+                status = person.post(f"{url}/chores/{rng.choice(chores)}/{action}").status_code
+                with lock:
+                    statuses[(action, status)] += 1
+
+        def govern() -> None:
+            barrier.wait()
+            changes = [
+                admin.patch(f"{url}/members/{ids['R2']}", json={"role": "viewer"}),
+                admin.delete(f"{url}/members/{ids['R3']}"),
+                admin.patch(f"{url}/members/{ids['R2']}", json={"role": "member"}),
+                admin.delete(f"{url}/members/{ids['R2']}"),
+                admin.delete(url),
+            ]
+            with lock:
+                for response in changes:
+                    statuses[(response.request.method, response.status_code)] += 1
+
+        threads = [threading.Thread(target=tap, args=(p, s)) for s, p in enumerate(clients)]
+        threads.append(threading.Thread(target=govern))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert admin.get(url).status_code == 404
+
+    assert {key for key in statuses if key[1] >= 500} == set(), statuses
+    assert (statuses[("PATCH", 200)], statuses[("DELETE", 204)]) == (2, 3), statuses
+    # The taps ran while the household still existed, and after it was gone got 404.
+    assert statuses[("complete", 201)] > 0
+    assert {status for _, status in statuses} <= {200, 201, 204, 404, 409}, statuses
