@@ -27,6 +27,7 @@ help:
 	@echo "make cluster-reset  ansible-playbook reset.yml: remove k3s, keep the database, backups and snapshots"
 	@echo "make cluster-escrow  ansible-playbook escrow.yml: Sealed Secrets keys and a k3s snapshot to var/escrow/"
 	@echo "make backup-now  run the nightly backup CronJob now"
+	@echo "make backup-status  the last successful and scheduled backup, and the recent Jobs"
 	@echo "make restore  restore SNAPSHOT (default latest) of the backups into the running database"
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make fresh-machine-test  the README's two commands on fresh Debian machines (as root)"
@@ -162,10 +163,14 @@ CLUSTER_PLAYBOOK_cluster-escrow := escrow.yml
 # suspended CronJob postgres-restore, then wait for it and print its log.
 KUBECTL := kubectl --kubeconfig var/cluster/kubeconfig -n household-task-manager
 SNAPSHOT ?= latest
-.PHONY: backup-now restore
+.PHONY: backup-now backup-status restore
 
 backup-now:
 	$(KUBECTL) create job --from=cronjob/postgres-backup backup-$$(date +%Y%m%d%H%M%S)
+
+backup-status:
+	@$(KUBECTL) get cronjob postgres-backup -o jsonpath='last success: {.status.lastSuccessfulTime}{"\n"}last scheduled: {.status.lastScheduleTime}{"\n"}'
+	@$(KUBECTL) get jobs --sort-by=.metadata.creationTimestamp
 
 restore:
 	job=restore-$$(date +%Y%m%d%H%M%S) && \

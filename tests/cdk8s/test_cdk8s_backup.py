@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import Any
 
 import pgserver
 import pytest
-from gitops_support import Synthesized
+from gitops_support import REPO_ROOT, Synthesized
 from household import backup, database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
@@ -343,3 +344,24 @@ def test_the_restore_job_template_is_suspended_and_restores_the_chosen_snapshot(
     # The backup's network policy (postgres:5432, DNS) applies to the restore's pods too.
     assert labels["app.kubernetes.io/name"] == "postgres-backup"
     assert labels["app.kubernetes.io/component"] == "restore"
+
+
+def test_the_runbooks_make_targets_exist_and_drive_the_two_cronjobs() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    runbook = readme[readme.index("\n## Runbook\n") :]
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    defined = {
+        target
+        for line in re.findall(r"^([a-z][a-z0-9 -]*):(?!=)", makefile, re.M)
+        for target in line.split()
+    }
+    used = set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", runbook))
+    assert used >= {"restore", "backup-now", "backup-status", "cluster-escrow", "cluster-reset"}
+    assert used <= defined
+    recipes = {
+        name: makefile[makefile.index(f"\n{name}:\n") :].split("\n\n")[0]
+        for name in ("backup-now", "restore")
+    }
+    assert "create job --from=cronjob/postgres-backup" in recipes["backup-now"]
+    assert "create job --from=cronjob/postgres-restore" in recipes["restore"]
+    assert "set env --local -f - SNAPSHOT='$(SNAPSHOT)'" in recipes["restore"]
