@@ -86,8 +86,14 @@ def make_family(contexts: dict[str, BrowserContext], tag: str) -> Family:
         )["id"]
         for key, (name, category, rule, assignment) in specs.items()
     }
-    # History and stats have something to show: the bath done by the admin, the trash by the member.
-    api(admin, "POST", f"/api/households/{hid}/chores/{chores['bath']}/complete", {})
+    # History and stats have something to show: the trash done by the member, and the bath
+    # recorded by the admin for the member.
+    api(
+        admin,
+        "POST",
+        f"/api/households/{hid}/chores/{chores['bath']}/complete",
+        {"done_by": users["member"]},
+    )
     api(
         contexts["member"].request,
         "POST",

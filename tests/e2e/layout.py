@@ -13,8 +13,8 @@ PROBLEMS_JS = r"""
   const vw = document.documentElement.clientWidth;
   const problems = [];
   const where = (el) => {
-    const cls = typeof el.className === "string" && el.className.trim() ? "." + el.className.trim().split(/\s+/).join(".") : "";
-    return el.tagName.toLowerCase() + cls;
+    const classes = typeof el.className === "string" ? el.className.trim().split(/\s+/) : [];
+    return [el.tagName.toLowerCase(), ...classes.filter(Boolean)].join(".");
   };
   if (document.documentElement.scrollWidth > vw + 1) {
     problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw}`);
@@ -33,14 +33,16 @@ PROBLEMS_JS = r"""
     const right = Math.max(...rects.map((r) => r.right));
     const label = `${where(el)} "${text.slice(0, 40)}"`;
     if (left < -1 || right > vw + 1) {
-      problems.push(`outside the screen (${Math.round(left)}..${Math.round(right)} of ${vw}): ${label}`);
+      const span = `${Math.round(left)}..${Math.round(right)} of ${vw}`;
+      problems.push(`outside the screen (${span}): ${label}`);
       continue;
     }
     for (let box = el; box && box !== document.body; box = box.parentElement) {
       const style = getComputedStyle(box);
-      if (style.overflowX === "visible" && style.overflowY === "visible" && box.tagName !== "svg") continue;
-      const b = box.getBoundingClientRect();
-      const inner = { left: b.left + box.clientLeft, right: b.left + box.clientLeft + box.clientWidth };
+      const clips = style.overflowX !== "visible" || style.overflowY !== "visible";
+      if (!clips && box.tagName !== "svg") continue;
+      const start = box.getBoundingClientRect().left + box.clientLeft;
+      const inner = { left: start, right: start + box.clientWidth };
       if (left < inner.left - 1 || right > inner.right + 1) {
         problems.push(`cut off by ${where(box)}: ${label}`);
         break;
@@ -63,8 +65,10 @@ NAV_JS = r"""
   const problems = [];
   for (const link of nav.querySelectorAll("a")) {
     const r = link.getBoundingClientRect();
-    if (r.width < 1 || r.top < 0 || r.bottom > window.innerHeight + 0.5 || r.left < 0 || r.right > window.innerWidth + 0.5) {
-      problems.push(`navigation link "${link.textContent}" is not in the first screen: ${JSON.stringify(r)}`);
+    const inside = r.width >= 1 && r.top >= 0 && r.left >= 0
+      && r.bottom <= window.innerHeight + 0.5 && r.right <= window.innerWidth + 0.5;
+    if (!inside) {
+      problems.push(`navigation "${link.textContent}" off the first screen: ${JSON.stringify(r)}`);
     }
   }
   return problems;

@@ -24,7 +24,8 @@ async () => {
   for (let i = 0; i < 100; i++) {
     const cache = await caches.open("shell-v1");
     const names = (await cache.keys()).map((request) => request.url);
-    if (navigator.serviceWorker.controller && names.some((url) => /StatsPage-.*\\.js$/.test(url))) return true;
+    const stats = names.some((url) => /StatsPage-.*\\.js$/.test(url));
+    if (navigator.serviceWorker.controller && stats) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;
@@ -35,7 +36,9 @@ async () => {
 @pytest.fixture(scope="module")
 def family(browser: Any, site: Site) -> Iterator[Family]:
     contexts: dict[str, BrowserContext] = {
-        role: browser.new_context(base_url=site.url, timezone_id="Asia/Tokyo", locale="ja-JP", viewport=PHONE)
+        role: browser.new_context(
+            base_url=site.url, timezone_id="Asia/Tokyo", locale="ja-JP", viewport=PHONE
+        )
         for role in ("admin", "member", "viewer")
     }
     yield make_family(contexts, tag="offline")
@@ -97,7 +100,10 @@ def test_a_tap_offline_is_recorded_once_after_reload_and_reopen(family: Family) 
 def test_a_screen_that_cannot_load_keeps_the_app(browser: Any, site: Site, family: Family) -> None:
     # Without a service worker nothing is fetched ahead: the screen's code download fails.
     context = browser.new_context(
-        base_url=site.url, locale="ja-JP", viewport=PHONE, service_workers="block",
+        base_url=site.url,
+        locale="ja-JP",
+        viewport=PHONE,
+        service_workers="block",
         storage_state=family.contexts["member"].storage_state(),
     )
     page = context.new_page()

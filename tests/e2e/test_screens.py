@@ -1,5 +1,5 @@
-"""Every screen as each person sees it: admin, member and viewer, on a phone (390×844) and a
-desktop (1280×800), in Japanese and English, with long names (「おばあちゃん(閲覧)」, a
+"""Every screen as each person sees it: admin, member and viewer, on a phone (390x844) and a
+desktop (1280x800), in Japanese and English, with long names (「おばあちゃん(閲覧)」, a
 40-character chore). Fails on text cut off or pushed off the screen, a label broken one
 character per line, or a main navigation outside the first screen; writes a screenshot of each
 to var/screenshots/screens/ (<language>-<role>-<size>-<screen>.png)."""
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.family import LONG_CHORE, VIEWER_NAME, Family, make_family, set_language
+from tests.e2e.family import LONG_CHORE, VIEWER_NAME, Family, api, make_family, set_language
 from tests.e2e.layout import layout_problems
 from tests.e2e.stack import Site
 
@@ -47,6 +47,12 @@ HEADINGS = {
         "edit": "Edit chore",
     },
 }
+# Due windows are cumulative: each includes the ones before it.
+WINDOWS = {
+    "ja": ["期限切れ", "今日まで", "明日まで", "1週間以内", "1ヶ月以内"],
+    "en": ["Overdue", "Today", "By tomorrow", "Within a week", "Within a month"],
+}
+RECORDED_BY = {"ja": "お母さんが記録", "en": "recorded by お母さん"}
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +121,16 @@ def test_every_screen_fits(family: Family, role: str, screenshots: Path) -> None
                 settle(page)
                 household_screen = path.startswith(family.base)
                 problems += look(page, out, f"{language}-{role}-{size}-{screen}", household_screen)
+                if screen == "today":
+                    windows = page.get_by_role("group", name=re.compile("^(期間|Period)$"))
+                    expect(windows.get_by_role("button")).to_have_text(WINDOWS[language])
+                if screen == "calendar":
+                    page.get_by_role("button", name=re.compile("^(月|Month)$")).click()
+                    expect(page.get_by_role("grid")).to_be_visible()
+                    name = f"{language}-{role}-{size}-calendar-month"
+                    problems += look(page, out, name, navigation=True)
+                if screen == "history":
+                    expect(page.get_by_role("main")).to_contain_text(RECORDED_BY[language])
                 if screen in ("settings", "stats"):
                     # Every member is listed, the viewer's long name included (and whole: above).
                     expect(page.get_by_role("main").get_by_text(VIEWER_NAME).first).to_be_visible()
@@ -157,9 +173,66 @@ def test_problems_are_shown_in_the_users_language(family: Family, screenshots: P
     )
     page.get_by_role("button", name="取り込む").click()
     problems = page.get_by_role("table").filter(has_text="問題のある行")
-    expect(problems).to_contain_text("間隔：整数で入力してください")
-    expect(problems).to_contain_text("名前：短すぎます（1以上）")
+    expect(problems).to_contain_text("間隔：整数で入力してください")  # noqa: RUF001
+    expect(problems).to_contain_text("名前：短すぎます（1以上）")  # noqa: RUF001
     expect(problems).not_to_contain_text(re.compile("Input should|String should"))
     page.get_by_role("table").filter(has_text="問題のある行").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "screens" / "ja-admin-phone-import-errors.png"))
     page.close()
+
+
+def test_an_empty_household_points_to_adding_and_importing(family: Family) -> None:
+    context = family.contexts["admin"]
+    body = {"name": "空の家", "language": "ja"}
+    household = api(context.request, "POST", "/api/households", body)
+    page = context.new_page()
+    try:
+        page.goto(f"/h/{household['id']}/today")
+        expect(page.get_by_text("まだ家事がありません。")).to_be_visible()
+        expect(page.get_by_role("link", name="家事を追加")).to_have_attribute(
+            "href", f"/h/{household['id']}/chores/new"
+        )
+        page.get_by_role("link", name="CSVファイルを取り込む").click()
+        expect(page.locator("input[name=csv]")).to_be_in_viewport()
+    finally:
+        page.close()
+        api(context.request, "DELETE", f"/api/households/{household['id']}")
+
+
+def test_the_calendar_link_is_shown_again_copied_and_turned_off(family: Family, site: Site) -> None:
+    context = family.contexts["member"]
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    page = context.new_page()
+    try:
+        page.goto(f"{family.base}/settings")
+        card = page.locator("#calendar-feed")
+        card.get_by_role("button", name="リンクを作成").click()
+        link = card.get_by_role("textbox", name="カレンダーのリンク")
+        expect(link).to_have_value(re.compile(rf"^{site.url}/api/calendar/\S+\.ics$"))
+        url = link.input_value()
+        assert context.request.get(url).ok
+        # Shown again on the calendar screen, after a reload.
+        page.goto(f"{family.base}/calendar")
+        expect(link).to_have_value(url)
+        card.get_by_role("button", name="リンクをコピー").click()
+        expect(page.locator(".toast")).to_contain_text("リンクをコピーしました。")
+        assert page.evaluate("navigator.clipboard.readText()") == url
+        card.get_by_role("button", name="リンクを無効にする").click()
+        expect(page.locator(".toast")).to_contain_text("リンクを無効にしました。")
+        expect(link).to_have_count(0)
+        assert context.request.get(url).status == 404
+    finally:
+        page.close()
+
+
+def test_the_home_screen_icon_is_opaque(family: Family) -> None:
+    """iOS paints the transparent parts of an apple-touch-icon black."""
+    request = family.contexts["viewer"].request
+    page = request.get("/").text()
+    found = re.search(r'<link rel="apple-touch-icon" href="([^"]+)"', page)
+    assert found is not None
+    icon = request.get(found.group(1)).body()
+    assert icon[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(icon[16:20]), int.from_bytes(icon[20:24])
+    assert (width, height) == (180, 180)
+    assert icon[25] == 2  # colour type 2: RGB, no alpha channel

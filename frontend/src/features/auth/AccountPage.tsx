@@ -20,6 +20,15 @@ export default function AccountPage() {
   if (!me.data) return <Spinner />;
   const user = me.data;
 
+  function saveName(event: FormEvent) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    updateMe.mutate(
+      { display_name: String(form.get("display_name") ?? "").trim() },
+      { onSuccess: () => toast.show(t("account.nameSaved")) },
+    );
+  }
+
   function savePassword(event: FormEvent) {
     event.preventDefault();
     changePassword.mutate(
@@ -37,10 +46,17 @@ export default function AccountPage() {
   return (
     <section className="page">
       <h1>{t("account.title")}</h1>
-      <div className="card">
-        <p>
-          <strong>{user.display_name}</strong> · {user.email}
-        </p>
+      <div className="card form">
+        <form className="form" onSubmit={saveName}>
+          <label>
+            {t("auth.displayName")}
+            <input name="display_name" autoComplete="nickname" required maxLength={100} defaultValue={user.display_name} />
+            <small>{user.email}</small>
+          </label>
+          <button type="submit" className="primary" disabled={updateMe.isPending}>
+            {t("common.save")}
+          </button>
+        </form>
         <label>
           {t("account.language")}
           <select

@@ -63,6 +63,9 @@ function HistoryRow({ entry, members }: { entry: Completion; members: Member[] }
             <span className={`badge ${entry.kind}`}>{t(`history.kinds.${entry.kind === "skipped" ? "skipped" : "done"}`)}</span>
             <span className="who">{entry.done_by?.display_name ?? t("history.formerMember")}</span>
             <span>{formatInstant(entry.done_at, household.time_zone, i18n.language)}</span>
+            {entry.recorded_by && entry.recorded_by.user_id !== entry.done_by?.user_id && (
+              <span className="recorded-by">{t("history.recordedBy", { name: entry.recorded_by.display_name })}</span>
+            )}
           </div>
         </div>
         {canWrite && (

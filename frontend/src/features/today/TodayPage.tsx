@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import type { DueItem, Member } from "../../api/client";
@@ -14,6 +14,36 @@ export const WINDOWS: DueWindow[] = ["overdue", "today", "tomorrow", "week", "mo
 
 type Section = "overdue" | "today" | "tomorrow" | "later";
 
+/** Whose chores: everyone's, the user's own, or theirs and the unassigned ones (誰でも). */
+export const WHOSE = ["everyone", "mineAndAnyone", "mine"] as const;
+type Whose = (typeof WHOSE)[number];
+
+/** The filter row's choices, remembered per household on this device. */
+function useRemembered<T extends string>(key: string, allowed: readonly T[], initial: T): [T, (value: T) => void] {
+  const [value, setValue] = useState<T>(() => {
+    try {
+      const stored = localStorage.getItem(key);
+      return allowed.find((a) => a === stored) ?? initial;
+    } catch {
+      return initial;
+    }
+  });
+  useEffect(() => {
+    try {
+      localStorage.setItem(key, value);
+    } catch {
+      // Not remembered without storage.
+    }
+  }, [key, value]);
+  return [value, setValue];
+}
+
+/** The due items one filter shows: "mine + anyone's" is everyone's list without others' chores. */
+export function visibleItems(items: DueItem[], whose: Whose, me: number): DueItem[] {
+  if (whose !== "mineAndAnyone") return items;
+  return items.filter((item) => !item.chore.assignee || item.chore.assignee.user_id === me);
+}
+
 /** Which heading a due item goes under, relative to the household's today. */
 export function sectionOf(item: Pick<DueItem, "due_date" | "days_overdue">, today: string): Section {
   if (item.days_overdue > 0 || item.due_date < today) return "overdue";
@@ -24,12 +54,13 @@ export function sectionOf(item: Pick<DueItem, "due_date" | "days_overdue">, toda
 
 export function TodayPage() {
   const { t } = useTranslation();
-  const { household } = useHousehold();
-  const [window, setWindow] = useState<DueWindow>("today");
-  const [mine, setMine] = useState(false);
-  const due = useDue(household.id, window, mine);
+  const { household, me } = useHousehold();
+  const [window, setWindow] = useRemembered<DueWindow>(`today-window:${household.id}`, WINDOWS, "today");
+  const [whose, setWhose] = useRemembered<Whose>(`today-whose:${household.id}`, WHOSE, "everyone");
+  const due = useDue(household.id, window, whose === "mine");
+  const items = visibleItems(due.data ?? [], whose, me.id);
   // Only asked when nothing is due: is the household empty, or merely done for now?
-  const chores = useChores(household.id, false, due.data?.length === 0);
+  const chores = useChores(household.id, false, due.data?.length === 0 && whose === "everyone");
   const empty = chores.data?.length === 0;
   const members = useMembers(household.id);
   const queued = usePending().filter((action) => action.householdId === household.id);
@@ -50,7 +81,7 @@ export function TodayPage() {
   };
 
   const sections = new Map<Section, DueItem[]>();
-  for (const item of due.data ?? []) {
+  for (const item of items) {
     const key = sectionOf(item, today);
     sections.set(key, [...(sections.get(key) ?? []), item]);
   }
@@ -67,17 +98,16 @@ export function TodayPage() {
         ))}
       </div>
       <div className="segmented small" role="group" aria-label={t("today.whose")}>
-        <button type="button" aria-pressed={!mine} onClick={() => setMine(false)}>
-          {t("today.everyone")}
-        </button>
-        <button type="button" aria-pressed={mine} onClick={() => setMine(true)}>
-          {t("today.mine")}
-        </button>
+        {WHOSE.map((w) => (
+          <button key={w} type="button" aria-pressed={whose === w} onClick={() => setWhose(w)}>
+            {t(`today.${w}`)}
+          </button>
+        ))}
       </div>
       <ErrorText error={due.error} />
       {due.isPending && <Spinner />}
-      {due.data && due.data.length === 0 && !empty && <p className="empty">{t("today.nothingDue")}</p>}
-      {due.data && due.data.length === 0 && empty && <EmptyHousehold />}
+      {due.data && items.length === 0 && !empty && <p className="empty">{t("today.nothingDue")}</p>}
+      {due.data && items.length === 0 && empty && <EmptyHousehold />}
       {order.map((key) => {
         const items = sections.get(key);
         if (!items?.length) return null;
