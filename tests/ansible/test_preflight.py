@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import OwnerCheckout, Run, readme_cluster_commands
 
 UUID_TOKEN = "0f1e2d3c-4b5a-4697-8877-a5b4c3d2e1f0"
@@ -138,3 +139,17 @@ def test_a_group_vars_all_file_beside_the_directory_is_ignored_and_refused(
     owner.edit_yaml(ENVIRONMENT, {"image_owner": "home-lab-jp"})
     lines = problems(build(owner, UUID_TOKEN))
     assert settings(lines) == ["group_vars/all.yml", "platform_acme_email"]
+
+
+@pytest.mark.parametrize("node", ["rpi-worker-1", "rpi-worker-9"])
+def test_the_backups_need_a_node_of_their_own(owner: OwnerCheckout, node: str) -> None:
+    """The database node, or a Pi the inventory does not have, is refused for the backups."""
+    owner.edit_yaml(MAIN, GOOD_SETTINGS)
+    owner.edit_yaml(ENVIRONMENT, {"image_owner": "home-lab-jp"})
+    environment = owner.file(ENVIRONMENT)
+    document = yaml.safe_load(environment.read_text())
+    document["backup"]["node"] = node
+    environment.write_text(yaml.safe_dump(document))
+    lines = problems(build(owner, UUID_TOKEN))
+    assert settings(lines) == ["backup.node"]
+    assert f"{node} must be a host of the inventory other than the database node" in lines[0]

@@ -59,7 +59,7 @@ def test_the_spread_counts_no_other_workloads_pods(
             constraints = template["spec"].get("topologySpreadConstraints")
             if constraints:
                 spreading[workload["metadata"]["name"]] = constraints
-        # postgres is pinned to the SSD's node, the backup job runs next to it.
+        # postgres is pinned to the SSD's node, the backup jobs to their volume's node.
         assert sorted(spreading) == list(APP_DEPLOYMENTS)
         for name, [constraint] in spreading.items():
             selects = constraint["labelSelector"]["matchLabels"].items()
