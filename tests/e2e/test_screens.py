@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.family import LONG_CHORE, VIEWER_NAME, Family, api, make_family, set_language
 from tests.e2e.layout import layout_problems
-from tests.e2e.stack import Site
+from tests.e2e.stack import SCREENSHOTS, Site
 
 pytestmark = pytest.mark.slow
 
@@ -236,3 +236,28 @@ def test_the_home_screen_icon_is_opaque(family: Family) -> None:
     width, height = int.from_bytes(icon[16:20]), int.from_bytes(icon[20:24])
     assert (width, height) == (180, 180)
     assert icon[25] == 2  # colour type 2: RGB, no alpha channel
+
+
+def test_dark_mode_follows_the_system(browser: Any, site: Site, family: Family) -> None:
+    context = browser.new_context(
+        base_url=site.url,
+        locale="ja-JP",
+        viewport=SIZES["phone"],
+        color_scheme="dark",
+        storage_state=family.contexts["admin"].storage_state(),
+    )
+    page = context.new_page()
+    out = SCREENSHOTS / "screens"
+    try:
+        problems: list[str] = []
+        for screen in ("today", "settings", "stats"):
+            page.goto(f"{family.base}/{screen}")
+            heading = page.get_by_role("heading", name=HEADINGS["ja"][screen], exact=True)
+            expect(heading).to_be_visible()
+            settle(page)
+            problems += look(page, out, f"dark-ja-admin-phone-{screen}", navigation=True)
+            background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+            assert background == "rgb(18, 22, 20)"
+        assert problems == []
+    finally:
+        context.close()
