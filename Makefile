@@ -32,6 +32,7 @@ help:
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make fresh-machine-test  the README's two commands on fresh Debian machines (as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
+	@echo "make bench-profile  py-spy profiles of the benchmark's paths (var/bench/profile-*.txt)"
 	@echo "make fuzz   the API fuzzing's long search on PostgreSQL (FUZZ_EXAMPLES, FUZZ_STEPS)"
 	@echo "make import-original-job  render the one-off Job importing the original app's database (DRY_RUN=1)"
 
@@ -142,6 +143,12 @@ import-original-job: venv
 bench: venv
 	@scripts/ensure-debian-packages "make bench" wrk
 	$(BIN)/python -m bench.run
+
+# Where the time goes on the same paths: py-spy samples of the worker under wrk (as root: ptrace).
+.PHONY: bench-profile
+bench-profile: venv
+	@scripts/ensure-debian-packages "make bench-profile" wrk
+	$(BIN)/python -m bench.profile
 
 # Cluster (see the Cluster section of README.md): inventory/hosts.yml + group_vars/all/.
 # site.yml, upgrade.yml (after a k3s_version bump) and reset.yml.
