@@ -7,6 +7,7 @@ to var/screenshots/screens/ (<language>-<role>-<size>-<screen>.png)."""
 import re
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,24 @@ def test_an_empty_household_points_to_adding_and_importing(family: Family) -> No
         expect(page.get_by_role("link", name="家事を追加")).to_have_attribute(
             "href", f"/h/{household['id']}/chores/new"
         )
-        page.get_by_role("link", name="CSVファイルを取り込む").click()
+        # Or a few common chores, spread over their interval rather than all due today.
+        starters = page.get_by_role("group", name="よくある家事から選ぶ")
+        for name in ("食器洗い", "トイレ掃除", "換気扇の掃除"):
+            starters.get_by_role("checkbox", name=name).check()
+        problems = layout_problems(page, navigation=True)
+        page.screenshot(path=str(SCREENSHOTS / "screens" / "ja-admin-phone-empty.png"))
+        assert problems == []
+        starters.get_by_role("button", name="3件の家事を追加").click()
+        expect(page.get_by_role("listitem").filter(has_text="食器洗い")).to_be_visible()
+        expect(page.get_by_role("listitem")).to_have_count(1)
+        path = f"/api/households/{household['id']}/chores"
+        chores = {c["name"]: c for c in api(context.request, "GET", path)}
+        assert sorted(chores) == ["トイレ掃除", "換気扇の掃除", "食器洗い"]
+        assert chores["トイレ掃除"]["category"] == "トイレ"
+        due = {name: date.fromisoformat(c["next_due"]) for name, c in chores.items()}
+        assert (due["トイレ掃除"] - due["食器洗い"]).days == 3
+        assert (due["換気扇の掃除"] - due["食器洗い"]).days == 6
+        page.goto(f"/h/{household['id']}/chores#import")
         expect(page.locator("input[name=csv]")).to_be_in_viewport()
     finally:
         page.close()

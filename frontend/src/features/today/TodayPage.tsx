@@ -9,6 +9,7 @@ import type { PendingKind } from "../../offline/queue";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { formatDay, inputToInstant, localNowInput, shiftDate, todayIn } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
+import { StarterChores } from "./StarterChores";
 
 export const WINDOWS: DueWindow[] = ["overdue", "today", "tomorrow", "week", "month"];
 
@@ -149,6 +150,7 @@ function EmptyHousehold() {
           </Link>
         </div>
       )}
+      {canWrite && <StarterChores />}
     </div>
   );
 }
