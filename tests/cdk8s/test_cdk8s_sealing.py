@@ -23,6 +23,11 @@ from cryptography.x509.oid import NameOID
 from gitops_support import CDK8S_DIR, REPO_ROOT
 from household import sealing
 from household.config import load_environment
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from tests.support.databases import local_postgres
 
 BIN = REPO_ROOT / ".venv" / "bin"
 
@@ -195,9 +200,9 @@ def test_make_seal_stores_new_values_in_the_vault_and_seals_only_ciphertext(
     assert len(secret_key) >= 64
     assert len(restic_password) >= 43
     assert urlsplit(opened["backend-secret"]["DATABASE_URL"]).password == password
-    for text in (values_file.read_text(), vault.path.read_text()):
+    for written in (values_file.read_text(), vault.path.read_text()):
         for plaintext in (password, secret_key, restic_password):
-            assert plaintext not in text
+            assert plaintext not in written
     assert vault.path.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
 
 
@@ -325,3 +330,45 @@ def seal_module() -> ModuleType:
 def _with_values_file(config, path: Path):
     settings = config.sealed_secrets.model_copy(update={"values": str(path)})
     return config.model_copy(update={"sealed_secrets": settings})
+
+
+def test_server_lost_the_resealed_password_opens_the_kept_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seal_module: ModuleType, vault: Vault
+) -> None:
+    """The database on the SSD was initialized with the vault's password; after the server is
+    rebuilt with a new controller key, `make seal` seals the same password, and the DATABASE_URL
+    the new controller decrypts logs in to that database, with password authentication on."""
+    values_file = tmp_path / "production.sealed.yaml"
+    config = _with_values_file(load_environment("production"), values_file)
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    old_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(_certificate(old_key))
+    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    assert seal_module.main(arguments) == 0
+    password = vault.read()["vault_production_postgres_password"]
+
+    with local_postgres(prefix="htm-kept-ssd-") as kept:
+        # What the postgres image does on its first start with POSTGRES_PASSWORD.
+        admin = create_engine(kept.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"ALTER USER postgres PASSWORD '{password}'"))
+        admin.dispose()
+        (kept.data / "pg_hba.conf").write_text("local all all scram-sha-256\n")
+        kept.run("pg_ctl", "-D", str(kept.data), "reload")
+
+        new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert.write_bytes(_certificate(new_key))
+        assert seal_module.main(arguments) == 0
+        url = _open_all(new_key, values_file)["backend-secret"]["DATABASE_URL"]
+        on_this_machine = make_url(url).set(
+            host=None, database="postgres", query={"host": str(kept.socket_dir)}
+        )
+        engine = create_engine(on_this_machine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT current_user")).scalar() == "postgres"
+        engine.dispose()
+        wrong = create_engine(on_this_machine.set(password="not-the-password"))
+        with pytest.raises(OperationalError, match="password authentication failed"):
+            wrong.connect()
+        wrong.dispose()
