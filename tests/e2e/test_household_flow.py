@@ -230,7 +230,8 @@ def test_two_people_share_a_rotating_chore(
     expect(bob.page.get_by_role("alert").filter(has_text="You are offline")).to_be_visible()
     expect(bob.page.get_by_text("The server cannot be reached.")).to_be_visible()
     shoot(bob, screenshots, "en-offline", settled=False)
-    # Only the API failed (the shell came from the cache), with a bounded number of retries.
-    assert set(failed) == {f"{site.url}/api/auth/me", f"{site.url}/api/households"}
-    assert len(failed) <= 4, failed
+    # Only the API failed (the shell came from the cache), each read at most three times.
+    assert {f"{site.url}/api/auth/me", f"{site.url}/api/households"} <= set(failed)
+    assert all(url.startswith(f"{site.url}/api/") for url in failed), failed
+    assert len(failed) <= 3 * len(set(failed)), failed
     bob.context.set_offline(False)

@@ -21,6 +21,43 @@ import {
 
 export type DueWindow = "overdue" | "today" | "tomorrow" | "week" | "month";
 
+// The last answer of the reads a person needs on the go (who they are, their households, what
+// is due, the chores) is kept on the device, so these screens stay readable offline: it is shown
+// at once and fetched again (updated at 0: always stale). Logging in or out forgets it.
+const SAVED = "saved:";
+
+function saved<T>(key: readonly unknown[]) {
+  const id = SAVED + JSON.stringify(key);
+  return {
+    initialData: (): T | undefined => {
+      try {
+        const raw = localStorage.getItem(id);
+        return raw ? (JSON.parse(raw) as T) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    initialDataUpdatedAt: 0,
+    save: (data: T): T => {
+      try {
+        localStorage.setItem(id, JSON.stringify(data));
+      } catch {
+        // Full or refused storage: only offline reading is lost.
+      }
+      return data;
+    },
+  };
+}
+
+/** Forgets every saved answer (another person may use the device next). */
+export function forgetSaved(): void {
+  try {
+    for (const key of Object.keys(localStorage)) if (key.startsWith(SAVED)) localStorage.removeItem(key);
+  } catch {
+    // Nothing was saved without storage.
+  }
+}
+
 export const keys = {
   me: ["me"] as const,
   households: ["households"] as const,
@@ -28,18 +65,22 @@ export const keys = {
 };
 
 export function useMe() {
+  const { save, ...initial } = saved<User>(keys.me);
   return useQuery({
     queryKey: keys.me,
-    queryFn: () => call<User>(api.GET("/api/auth/me")),
+    queryFn: () => call<User>(api.GET("/api/auth/me")).then(save),
+    ...initial,
     retry: false,
     staleTime: 60_000,
   });
 }
 
 export function useHouseholds(enabled = true) {
+  const { save, ...initial } = saved<Household[]>(keys.households);
   return useQuery({
     queryKey: keys.households,
-    queryFn: () => call<Household[]>(api.GET("/api/households")),
+    queryFn: () => call<Household[]>(api.GET("/api/households")).then(save),
+    ...initial,
     enabled,
     staleTime: 30_000,
   });
@@ -57,8 +98,10 @@ export function useMembers(id: number) {
 }
 
 export function useDue(id: number, window: DueWindow, mine: boolean) {
+  const queryKey = [...keys.household(id), "due", window, mine];
+  const { save, ...initial } = saved<DueItem[]>(queryKey);
   return useQuery({
-    queryKey: [...keys.household(id), "due", window, mine],
+    queryKey,
     queryFn: () =>
       call<DueItem[]>(
         api.GET("/api/households/{household_id}/due", {
@@ -67,20 +110,24 @@ export function useDue(id: number, window: DueWindow, mine: boolean) {
             query: { window, ...(mine ? { assignee: "me" } : {}) },
           },
         }),
-      ),
+      ).then(save),
+    ...initial,
   });
 }
 
 export function useChores(id: number, archived: boolean, enabled = true) {
+  const queryKey = [...keys.household(id), "chores", archived];
+  const { save, ...initial } = saved<Chore[]>(queryKey);
   return useQuery({
     enabled,
-    queryKey: [...keys.household(id), "chores", archived],
+    queryKey,
     queryFn: () =>
       call<Chore[]>(
         api.GET("/api/households/{household_id}/chores", {
           params: { path: { household_id: id }, query: { archived } },
         }),
-      ),
+      ).then(save),
+    ...initial,
   });
 }
 

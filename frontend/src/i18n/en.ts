@@ -29,7 +29,7 @@ const en = {
     switchHousehold: "Switch household",
   },
   connection: {
-    offline: "You are offline. Changes need the network.",
+    offline: "You are offline. Done, skip and undo are kept on this device and sent when you are back online; other changes need the network.",
     serverDown: "The server cannot be reached right now. Try again shortly.",
   },
   auth: {

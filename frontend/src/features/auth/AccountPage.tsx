@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
-import { useAccountActions, useMe } from "../../api/queries";
+import { forgetSaved, useAccountActions, useMe } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { LANGUAGES, type Lang } from "../../i18n";
 import { MIN_PASSWORD } from "./SignupPage";
@@ -110,6 +110,7 @@ export default function AccountPage() {
           logout.mutate(undefined, {
             onSettled: () => {
               client.clear();
+              forgetSaved();
               void navigate("/login", { replace: true });
             },
           })

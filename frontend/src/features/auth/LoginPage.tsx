@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { useAccountActions } from "../../api/queries";
+import { forgetSaved, useAccountActions } from "../../api/queries";
 import { ErrorText } from "../../components/Feedback";
 import { AuthShell, nextPath } from "./AuthShell";
 
@@ -22,6 +22,7 @@ export function LoginPage() {
       {
         onSuccess: () => {
           client.clear();
+          forgetSaved();
           void navigate(nextPath(search), { replace: true });
         },
       },

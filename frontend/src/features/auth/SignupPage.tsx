@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { useAccountActions } from "../../api/queries";
+import { forgetSaved, useAccountActions } from "../../api/queries";
 import { ErrorText } from "../../components/Feedback";
 import { browserLanguage, type Lang } from "../../i18n";
 import { AuthShell, nextPath } from "./AuthShell";
@@ -29,6 +29,7 @@ export function SignupPage() {
       {
         onSuccess: () => {
           client.clear();
+          forgetSaved();
           void navigate(nextPath(search), { replace: true });
         },
       },

@@ -29,7 +29,8 @@ export function HouseholdRoute() {
   const households = useHouseholds();
   const me = useMe();
   if (households.isPending || me.isPending) return <Spinner />;
-  if (households.error || me.error) return <ErrorText error={households.error ?? me.error} />;
+  // Saved data (offline) is shown even when refreshing it failed.
+  if (!households.data || !me.data) return <ErrorText error={households.error ?? me.error} />;
   const household = households.data.find((h) => h.id === Number(householdId));
   if (!household || !me.data) {
     return (

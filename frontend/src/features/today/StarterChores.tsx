@@ -1,7 +1,8 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { ChoreCreate } from "../../api/client";
-import { useChoreActions } from "../../api/queries";
+import { api, call, type ChoreCreate } from "../../api/client";
+import { keys } from "../../api/queries";
 import { ErrorText, useToast } from "../../components/Feedback";
 import { shiftDate, todayIn } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
@@ -38,18 +39,22 @@ export function firstDue(today: string, index: number, every: number, unit: Unit
 export function StarterChores() {
   const { t } = useTranslation();
   const { household } = useHousehold();
-  const { create } = useChoreActions(household.id);
+  const client = useQueryClient();
   const toast = useToast();
   const [picked, setPicked] = useState<Set<StarterKey>>(new Set());
   const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
 
+  // One request per chore, and the screens refreshed once at the end: refreshing after the
+  // first would replace this (no longer empty) household's guidance while it still adds.
   async function add() {
     setBusy(true);
+    setError(null);
     const today = todayIn(household.time_zone);
     const chosen = STARTERS.filter((s) => picked.has(s.key));
     try {
       for (const [index, starter] of chosen.entries()) {
-        await create.mutateAsync({
+        const body: ChoreCreate = {
           name: t(`starter.items.${starter.key}.name`),
           category: t(`starter.items.${starter.key}.room`),
           notes: "",
@@ -57,11 +62,16 @@ export function StarterChores() {
           estimated_minutes: starter.minutes,
           recurrence: { kind: "interval", every: starter.every, unit: starter.unit, anchor: "completion" },
           start_date: firstDue(today, index, starter.every, starter.unit),
-        });
+        };
+        const params = { path: { household_id: household.id } };
+        await call(api.POST("/api/households/{household_id}/chores", { params, body }));
       }
       toast.show(t("chores.imported", { count: chosen.length }));
+    } catch (failure) {
+      setError(failure);
     } finally {
       setBusy(false);
+      void client.invalidateQueries({ queryKey: keys.household(household.id) });
     }
   }
 
@@ -91,7 +101,7 @@ export function StarterChores() {
           </label>
         ))}
       </div>
-      <ErrorText error={create.error} />
+      <ErrorText error={error} />
       <button type="button" className="primary" disabled={busy || picked.size === 0} onClick={() => void add()}>
         {t("starter.add", { count: picked.size })}
       </button>
