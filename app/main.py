@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from app.api.routes import (
     auth,
@@ -18,12 +19,12 @@ from app.api.routes import (
     members,
     transfer,
 )
-from app.core import health
+from app.core import health, logs, metrics, tracing
 from app.core.cache import ResponseCache
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers
-from app.core.middleware import CSRF_HEADER, CSRFMiddleware, MetricsMiddleware
+from app.core.middleware import CSRF_HEADER, CSRFMiddleware, RequestMiddleware
 from app.core.security import Passwords
 from app.domain.errors import NotFoundError
 from app.models import revisions
@@ -41,8 +42,12 @@ API_ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, span_exporter: SpanExporter | None = None
+) -> FastAPI:
+    """`span_exporter` replaces the OTLP exporter of the traces (the tests' in-memory one)."""
     settings = settings or get_settings()
+    logs.configure_logging(settings.log_level)
     app = FastAPI(
         title="Household task manager",
         version="0.1.0",
@@ -64,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.autocommit_engine = engine_for(autocommit=True)
     app.state.session_factory = make_session_factory(engine)
     revisions.track(app.state.session_factory)
+    metrics.count_completions(app.state.session_factory)
+    capacity = settings.db_pool_size + settings.db_pool_overflow
+    metrics.POOLS.track("main", engine, capacity)
+    metrics.POOLS.track("autocommit", app.state.autocommit_engine, capacity)
     app.state.passwords = Passwords(settings)
     app.state.response_cache = ResponseCache(settings.response_cache_mib * 2**20)
     app.state.migration_head = health.migration_head()
@@ -78,7 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Content-Type", CSRF_HEADER],
         )
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestMiddleware)
+    # Outermost when on: the request's span is current in every middleware and log line.
+    app.state.tracer_provider = tracing.install_tracing(
+        app, [engine, app.state.autocommit_engine], settings, span_exporter
+    )
 
     for router in API_ROUTERS:
         app.include_router(router)

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from app.core.cache import ResponseCache
+from app.core.metrics import CACHE_LOOKUPS, CACHE_MISSES
 from app.services.access import Member
 from app.services.chores import today
 
@@ -42,7 +43,9 @@ async def household_json(
     serializer = _serializer(read_model)
 
     async def build_json() -> bytes:
+        CACHE_MISSES.inc()
         # The database work runs on the threadpool, like any sync route.
         return await run_in_threadpool(lambda: serializer.dump_json(build()))
 
+    CACHE_LOOKUPS.inc()
     return Response(await responses.fetch(full_key, build_json), media_type="application/json")

@@ -7,6 +7,7 @@ from fastapi import Cookie, Depends, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.core import logs
 from app.core.config import Settings
 from app.core.security import Passwords
 from app.domain.errors import UnauthenticatedError
@@ -51,6 +52,7 @@ def current_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -
     if token:
         session = sessions.resolve(db, settings, token)
         if session is not None:
+            logs.note_user(session.user.id)
             return session.user
     raise UnauthenticatedError()
 
@@ -71,7 +73,9 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
     ) -> access.Member:
         state = request.app.state
         with state.autocommit_engine.connect() as connection:
-            return access.member_of(connection, state.settings, token, household_id, minimum)
+            member = access.member_of(connection, state.settings, token, household_id, minimum)
+        logs.note_user(member.user_id)
+        return member
 
     return dependency
 

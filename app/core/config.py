@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     # Household reads kept as JSON per process (app.core.cache); 0 turns the cache off.
     response_cache_mib: int = Field(default=16, ge=0, le=256)
 
+    # Observability (app.core.logs, app.core.tracing). Traces are off unless a rate is set;
+    # sampled spans go over OTLP/HTTP to trace_endpoint (Tempo's receiver in the cluster).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    trace_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    trace_endpoint: str = "http://localhost:4318"
+    service_name: str = "household-backend"
+
     session_ttl_days: int = Field(default=30, ge=1, le=365)
     # Login throttling (app.services.throttle): failures count for login_window_seconds.
     login_window_seconds: int = Field(default=900, ge=1)

@@ -1,12 +1,14 @@
-"""ASGI middleware: CSRF defence for the cookie session, and Prometheus request metrics."""
+"""ASGI middleware: CSRF defence for the cookie session; request ids, metrics and log lines."""
 
 import time
 
+from opentelemetry import trace
 from prometheus_client import Counter, Histogram
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import logs
 from app.domain.errors import ErrorCode
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -20,6 +22,8 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+# Probes and scrapes, every few seconds on every pod: logged only when they fail.
+QUIET_ROUTES = frozenset({"/health", "/readiness", "/metrics"})
 
 
 class CSRFMiddleware:
@@ -58,7 +62,10 @@ class CSRFMiddleware:
         return None
 
 
-class MetricsMiddleware:
+class RequestMiddleware:
+    """Per request: the request id (taken from nginx or made here, echoed back), the Prometheus
+    metrics and the one JSON log line (app.core.logs)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -68,18 +75,37 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        context = logs.start_request(
+            logs.request_id_from(Headers(scope=scope).get(logs.REQUEST_ID_HEADER))
+        )
+        # The request's span (when traced) carries the id: Tempo finds a trace from a log line.
+        trace.get_current_span().set_attribute("http.request.id", context.request_id)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                MutableHeaders(scope=message)[logs.REQUEST_ID_HEADER] = context.request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            # Route templates, not raw paths: ids in paths would explode the label set.
+            # Route templates, not raw paths: ids in paths would explode the label set, and
+            # invite codes and feed tokens in paths must not reach the logs.
             label = getattr(route, "path", "unmatched")
+            duration = time.perf_counter() - started
             REQUESTS.labels(scope["method"], label, str(status)).inc()
-            LATENCY.labels(scope["method"], label).observe(time.perf_counter() - started)
+            LATENCY.labels(scope["method"], label).observe(duration)
+            if label not in QUIET_ROUTES or status >= 400:
+                logs.REQUEST_LOGGER.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "route": label,
+                        "status": status,
+                        "duration_ms": round(duration * 1000, 2),
+                        "user_id": context.user_id,
+                    },
+                )

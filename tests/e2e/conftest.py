@@ -65,7 +65,11 @@ def site(built_frontend: Path, postgres_admin_url: str) -> Iterator[Site]:
                 ],
             )
             wait_until_up(f"http://127.0.0.1:{site_port}/", nginx)
-            yield Site(url=f"http://127.0.0.1:{site_port}", backend_url=backend_url)
+            yield Site(
+                url=f"http://127.0.0.1:{site_port}",
+                backend_url=backend_url,
+                access_log=workdir / "access.log",
+            )
     finally:
         if nginx is not None:
             stop(nginx)

@@ -12,6 +12,7 @@ NGINX = Path("/usr/sbin/nginx")
 CHROMIUM = Path("/usr/bin/chromium")
 IMAGE_ROOT = "root /usr/share/nginx/html;"
 IMAGE_TEMP = "/var/cache/nginx/"
+IMAGE_ACCESS_LOG = "/var/log/nginx/access.log"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -40,6 +41,8 @@ def render_site(directory: Path, port: int, backend: str, root: Path) -> Path:
     assert IMAGE_ROOT in server
     assert IMAGE_TEMP in server
     server = server.replace(IMAGE_ROOT, f"root {root};").replace(IMAGE_TEMP, f"{directory}/cache/")
+    assert IMAGE_ACCESS_LOG in server
+    server = server.replace(IMAGE_ACCESS_LOG, f"{directory}/access.log")
     # Loopback only on the test machine.
     server = server.replace(f"listen {port};", f"listen 127.0.0.1:{port};")
     (directory / "conf.d").mkdir()
@@ -66,3 +69,4 @@ http {{
 class Site:
     url: str
     backend_url: str
+    access_log: Path

@@ -95,3 +95,40 @@ def test_request_bodies_above_the_limit_are_refused_by_nginx(site: Site) -> None
         b"x" * (4 * 1024 * 1024),
     )
     assert status == 413
+
+
+def access_log_lines(site: Site) -> list[dict[str, object]]:
+    return [json.loads(line) for line in site.access_log.read_text().splitlines()]
+
+
+def test_the_request_id_runs_from_nginx_through_the_backend_and_back(site: Site) -> None:
+    # A client cannot choose the id: nginx sends its own, which the backend echoes.
+    status, headers, _ = fetch(site.url + "/api/auth/me", headers={"X-Request-ID": "mine-1234"})
+    assert status == 401
+    request_id = headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    logged = [line for line in access_log_lines(site) if line["request_id"] == request_id]
+    assert len(logged) == 1
+    assert {k: logged[0][k] for k in ("method", "path", "status")} == {
+        "method": "GET",
+        "path": "/api/auth/me",
+        "status": 401,
+    }
+    assert isinstance(logged[0]["duration_s"], float)
+
+
+def test_the_access_log_keeps_invite_codes_and_feed_tokens_out(site: Site) -> None:
+    code = "SecretInviteCode4321"
+    token = "SecretFeedToken0123456789"
+    assert fetch(site.url + f"/api/invites/{code}")[0] == 401
+    assert fetch(site.url + f"/api/invites/{code}/accept", method="POST")[0] == 403
+    assert fetch(site.url + f"/api/calendar/{token}.ics")[0] == 404
+    text = site.access_log.read_text()
+    assert code not in text
+    assert token not in text
+    paths = [line["path"] for line in access_log_lines(site)][-3:]
+    assert paths == [
+        "/api/invites/{code}",
+        "/api/invites/{code}/accept",
+        "/api/calendar/{token}.ics",
+    ]

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from tests.support.databases import REPO_ROOT
 
@@ -55,9 +56,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def uvicorn(
-    database_url: str, *, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    database_url: str,
+    *,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    stderr: IO[bytes] | None = None,
 ) -> Iterator[str]:
-    """Serves app.main:app on a free loopback port; yields its base URL."""
+    """Serves app.main:app on a free loopback port; yields its base URL. Its log goes to
+    `stderr` when given (a file), else to the test's."""
     port = free_port()
     env = {
         **os.environ,
@@ -71,6 +77,7 @@ def uvicorn(
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
+        stderr=stderr,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,0 +1,100 @@
+"""OpenTelemetry traces of requests and their SQL, off unless TRACE_SAMPLE_RATE is above 0.
+
+A sampled request gives a server span named by its route template, with a child span per SQL
+statement (text with placeholders, never the values), exported over OTLP/HTTP to Tempo in the
+cluster. The log lines carry the trace id (app.core.logs), the span the request id. The provider
+is the app's own, not the global one: each app of the tests traces into its own exporter.
+"""
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.util.types import Attributes
+from sqlalchemy import Engine
+
+from app.core.config import Settings
+
+# Probes and scrapes come every few seconds: their traces would crowd out the requests.
+UNTRACED_URLS = "/health$,/readiness$,/metrics$"
+
+
+class RequestRoots(Sampler):
+    """A trace starts only at a request, at the rate; SQL outside any request (the readiness
+    probe's query, the start) starts none."""
+
+    def __init__(self, rate: float) -> None:
+        self._ratio = TraceIdRatioBased(rate)
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if kind != SpanKind.SERVER:
+            return SamplingResult(Decision.DROP)
+        return self._ratio.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"RequestRoots({self._ratio.get_description()})"
+
+
+def install_tracing(
+    app: FastAPI,
+    engines: Sequence[Engine],
+    settings: Settings,
+    exporter: SpanExporter | None = None,
+) -> TracerProvider | None:
+    if not settings.trace_sample_rate:
+        return None
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.service_name}),
+        # Spans below a request follow it. The ratio decides for a caller's traceparent too: a
+        # client cannot make the Pi trace every request it sends.
+        sampler=ParentBased(
+            root=RequestRoots(settings.trace_sample_rate),
+            remote_parent_sampled=RequestRoots(settings.trace_sample_rate),
+            remote_parent_not_sampled=RequestRoots(settings.trace_sample_rate),
+        ),
+    )
+    endpoint = f"{settings.trace_endpoint.rstrip('/')}/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(exporter or OTLPSpanExporter(endpoint)))
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=provider,
+        meter_provider=NoOpMeterProvider(),
+        excluded_urls=UNTRACED_URLS,
+        exclude_spans=["receive", "send"],
+    )
+    tracer = provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
+    # The pool gauges come from app.core.metrics; the instrumentation's own go nowhere.
+    usage = (
+        NoOpMeterProvider()
+        .get_meter("opentelemetry.instrumentation.sqlalchemy")
+        .create_up_down_counter("db.client.connections.usage")
+    )
+    for engine in engines:
+        EngineTracer(tracer, engine, usage)  # type: ignore[no-untyped-call]
+    return provider
