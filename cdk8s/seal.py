@@ -61,12 +61,10 @@ def throwaway_certificate() -> bytes:
 
 
 DEFAULT_VAULT = REPO_ROOT / "inventory/group_vars/all/vault.yml"
-# SecretValues field -> the vault variable's name after vault_<env>_.
-VAULT_KEYS = {
-    "postgres_password": "postgres_password",
-    "secret_key": "secret_key",
-    "backup_password": "backup_password",
-}
+# SecretValues fields, each in the vault as vault_<env>_<field>. Generated when missing:
+GENERATED_FIELDS = ("postgres_password", "secret_key", "backup_password")
+# Given by the owner, needed only with backup.offsite:
+OFFSITE_FIELDS = ("offsite_access_key_id", "offsite_secret_access_key")
 
 
 class VaultError(RuntimeError):
@@ -74,7 +72,7 @@ class VaultError(RuntimeError):
 
 
 def vault_variable(environment: str, field: str) -> str:
-    return f"vault_{environment.replace('-', '_')}_{VAULT_KEYS[field]}"
+    return f"vault_{environment.replace('-', '_')}_{field}"
 
 
 def open_vault(password_file: str | None) -> VaultLib:
@@ -88,32 +86,39 @@ def open_vault(password_file: str | None) -> VaultLib:
     return VaultLib([("default", secret)])
 
 
-def vault_values(path: Path, environment: str, vault: VaultLib) -> tuple[SecretValues, list[str]]:
+def vault_values(
+    path: Path, environment: str, vault: VaultLib, *, offsite: bool = False
+) -> tuple[SecretValues, list[str]]:
     """The environment's values from the vault file; the missing ones are generated and
-    appended to it (re-encrypted) before anything is sealed. Returns the values and the names
-    of the variables added."""
+    appended to it (re-encrypted) before anything is sealed. With an off-site repository, its
+    S3 keys too, which only the owner can give. Returns the values and the names of the
+    variables added."""
     if not path.is_file():
         raise VaultError(
             f"no vault at {path}: create it with `ansible-vault create` (README, Cluster step 4)"
         )
     text = vault.decrypt(path.read_bytes()).decode()
     stored = yaml.safe_load(text) or {}
-    generated = SecretValues.generate()
     values = {}
+    if offsite:
+        names = {field: vault_variable(environment, field) for field in OFFSITE_FIELDS}
+        missing = [name for name in names.values() if not stored.get(name)]
+        if missing:
+            raise VaultError(
+                f"backup.offsite is set: add {' and '.join(missing)} (the S3 keys of the "
+                f"off-site repository) to {path} with `ansible-vault edit`"
+            )
+        values = {field: str(stored[name]) for field, name in names.items()}
+    generated = SecretValues.generate()
     added = []
-    for field in VAULT_KEYS:
+    for field in GENERATED_FIELDS:
         name = vault_variable(environment, field)
-        value = stored.get(name)
-        if not value:
-            value = getattr(generated, field)
+        if not stored.get(name):
+            stored[name] = getattr(generated, field)
             added.append(name)
-        values[field] = str(value)
+        values[field] = str(stored[name])
     if added:
-        lines = "".join(
-            yaml.safe_dump({name: values[field]}, width=1000)
-            for field in VAULT_KEYS
-            if (name := vault_variable(environment, field)) in added
-        )
+        lines = "".join(yaml.safe_dump({name: stored[name]}, width=1000) for name in added)
         header = "" if text.endswith("\n") or not text else "\n"
         path.write_bytes(vault.encrypt(text + header + lines, vault.secrets[0][1]))
     return SecretValues(**values), added
@@ -171,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         try:
             vault = open_vault(os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE"))
-            values, added = vault_values(args.vault, config.name, vault)
+            values, added = vault_values(
+                args.vault, config.name, vault, offsite=config.backup.offsite is not None
+            )
         except VaultError as error:
             print(f"seal {config.name}: {error}", file=sys.stderr)
             return 1

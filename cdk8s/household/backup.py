@@ -31,7 +31,7 @@ from .pods import (
     select_pods,
 )
 from .sealed_secret import SealedSecret
-from .sealing import BACKUP_SECRET
+from .sealing import BACKUP_SECRET, OFFSITE_KEYS
 
 # Pinned like the other images: an exact release tag.
 RESTIC_IMAGE = "restic/restic:0.18.0"
@@ -43,6 +43,8 @@ CLAIM_NAME = "postgres-backups"
 # night, and restic's retention groups snapshots by host).
 RESTIC_HOST = "postgres-backup"
 RESTIC_TAG = "postgres"
+# The off-site repository is on the internet, never at home or in the cluster.
+PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
 # Room in the scratch emptyDir for the dump (and restic's cache).
 SCRATCH_SIZE = "1Gi"
 
@@ -59,6 +61,8 @@ echo "dumped $PGDATABASE: $(wc -c < "$file") bytes, sha256 $(cat "$file.sha256")
 """
 # restic (main container): the dump's sha256 is a tag of its snapshot, which the restore
 # checks end to end. Retention: restic forget --keep-last/daily/weekly/monthly, then prune.
+# With backup.offsite, the new snapshots are then copied to that S3 repository (same password,
+# same chunker parameters, so the copy deduplicates), which gets the same retention.
 UPLOAD_SCRIPT = """\
 set -eu
 file="$DUMP_DIR/$PGDATABASE.dump"
@@ -68,6 +72,16 @@ restic backup --host "$RESTIC_HOST" --tag "$RESTIC_TAG" --tag "sha256-$(cat "$fi
 restic forget --host "$RESTIC_HOST" --tag "$RESTIC_TAG" --keep-last "$KEEP_LAST" \
 --keep-daily "$KEEP_DAILY" --keep-weekly "$KEEP_WEEKLY" --keep-monthly "$KEEP_MONTHLY" --prune
 restic check
+if [ -n "${OFFSITE_REPOSITORY:-}" ]; then
+  export RESTIC_FROM_REPOSITORY="$RESTIC_REPOSITORY"
+  export RESTIC_FROM_PASSWORD_COMMAND="printenv RESTIC_PASSWORD"
+  export RESTIC_REPOSITORY="$OFFSITE_REPOSITORY"
+  restic cat config > /dev/null 2>&1 || restic init --copy-chunker-params
+  restic copy --host "$RESTIC_HOST" --tag "$RESTIC_TAG"
+  restic forget --host "$RESTIC_HOST" --tag "$RESTIC_TAG" --keep-last "$KEEP_LAST" \
+--keep-daily "$KEEP_DAILY" --keep-weekly "$KEEP_WEEKLY" --keep-monthly "$KEEP_MONTHLY" --prune
+  restic check
+fi
 """
 # restic-dump (init container of the restore): lists the snapshots (the Job's log then shows
 # what could be chosen), writes the chosen one's dump and checks it against its sha256 tag.
@@ -142,6 +156,24 @@ class Backup(Construct):
         }
         self.resources_job = resources_job
         retention = settings.retention
+        offsite: dict[str, kplus.EnvValue] = {}
+        if settings.offsite is not None:
+            missing = [key for key in OFFSITE_KEYS if key not in encrypted_data]
+            if missing:
+                raise ValueError(
+                    f"backup.offsite is set but {BACKUP_SECRET} lacks {', '.join(missing)}: add "
+                    "the S3 keys to the vault and run `make seal`"
+                )
+            offsite = {
+                "OFFSITE_REPOSITORY": kplus.EnvValue.from_value(settings.offsite.repository),
+                **{
+                    key: kplus.EnvValue.from_secret_value(
+                        kplus.SecretValue(secret=restic_password, key=key)
+                    )
+                    for key in OFFSITE_KEYS
+                },
+            }
+            self._offsite_egress()
         backup = self._cron_job(
             "cronjob",
             "postgres-backup",
@@ -162,6 +194,7 @@ class Backup(Construct):
                 "KEEP_DAILY": kplus.EnvValue.from_value(str(retention.daily)),
                 "KEEP_WEEKLY": kplus.EnvValue.from_value(str(retention.weekly)),
                 "KEEP_MONTHLY": kplus.EnvValue.from_value(str(retention.monthly)),
+                **offsite,
             },
         )
         self._mount("backup", claim, pg=dump, restic=upload)
@@ -187,6 +220,33 @@ class Backup(Construct):
             restore.add_container, "pg-restore", image, RESTORE_SCRIPT, {**self.pg_env, **snapshot}
         )
         self._mount("restore", claim, pg=load, restic=fetch)
+
+    def _offsite_egress(self) -> None:
+        """HTTPS from the backup's pods to addresses outside the home network, for the off-site
+        repository; the namespace's other policies allow them only DNS and postgres."""
+        k8s.KubeNetworkPolicy(
+            self,
+            "offsite-egress",
+            metadata=k8s.ObjectMeta(name="postgres-backup-offsite"),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=k8s.LabelSelector(match_labels=self.pod_labels),
+                policy_types=["Egress"],
+                egress=[
+                    k8s.NetworkPolicyEgressRule(
+                        to=[
+                            k8s.NetworkPolicyPeer(
+                                ip_block=k8s.IpBlock(cidr="0.0.0.0/0", except_=PRIVATE_NETWORKS)
+                            )
+                        ],
+                        ports=[
+                            k8s.NetworkPolicyPort(
+                                protocol="TCP", port=k8s.IntOrString.from_number(443)
+                            )
+                        ],
+                    )
+                ],
+            ),
+        )
 
     def _claim(self, storage_class: str, namespace: str | None) -> kplus.PersistentVolumeClaim:
         """A `local` PV on the backup node, pre-bound to the claim and kept (Retain) when the

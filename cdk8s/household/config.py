@@ -94,6 +94,14 @@ class BackupRetention(_Settings):
     monthly: Annotated[int, Field(ge=0, le=120)]
 
 
+class OffsiteSettings(_Settings):
+    """An S3-compatible restic repository (Backblaze B2, MinIO, AWS...) that each night's
+    snapshots are copied to, e.g. s3:https://s3.eu-central-003.backblazeb2.com/bucket/household.
+    Its keys come from the vault (vault_<env>_offsite_access_key_id, ..._secret_access_key)."""
+
+    repository: Annotated[str, Field(pattern=r"^s3:https://[^\s/]+/\S+$")]
+
+
 class BackupSettings(_Settings):
     schedule: Annotated[str, Field(pattern=r"^\S+ \S+ \S+ \S+ \S+$")]
     time_zone: str
@@ -103,6 +111,8 @@ class BackupSettings(_Settings):
     host_path: Annotated[str, Field(pattern=r"^/[^\s]*[^/\s]$")]
     storage: StorageQuantity
     persistent_volume: DnsLabel
+    # Off-site copy of the repository; none by default.
+    offsite: OffsiteSettings | None = None
 
 
 class SealedSecretsSettings(_Settings):

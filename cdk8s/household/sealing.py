@@ -36,6 +36,8 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
     BACKEND_SECRET: ("DATABASE_URL", "SECRET_KEY"),
     BACKUP_SECRET: ("RESTIC_PASSWORD",),
 }
+# backup-secret's keys for the off-site repository (backup.offsite), sealed only when it is set.
+OFFSITE_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 THROWAWAY = "throw-away"
 
 
@@ -88,6 +90,9 @@ class SecretValues:
     secret_key: str
     # Encrypts the restic repository of the backups: without it no backup can be read.
     backup_password: str
+    # The S3 keys of the off-site repository (backup.offsite), given by the owner.
+    offsite_access_key_id: str | None = None
+    offsite_secret_access_key: str | None = None
 
     @classmethod
     def generate(cls) -> SecretValues:
@@ -106,8 +111,19 @@ class SecretValues:
                 "DATABASE_URL": self.database_url(host=host, database=database, user=user),
                 "SECRET_KEY": self.secret_key,
             },
-            BACKUP_SECRET: {"RESTIC_PASSWORD": self.backup_password},
+            BACKUP_SECRET: {"RESTIC_PASSWORD": self.backup_password, **self._offsite()},
         }
+
+    def _offsite(self) -> dict[str, str]:
+        if self.offsite_access_key_id and self.offsite_secret_access_key:
+            return dict(
+                zip(
+                    OFFSITE_KEYS,
+                    (self.offsite_access_key_id, self.offsite_secret_access_key),
+                    strict=True,
+                )
+            )
+        return {}
 
 
 def seal_all(

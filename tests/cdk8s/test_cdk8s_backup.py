@@ -10,14 +10,20 @@ import re
 import subprocess
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pgserver
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from gitops_support import REPO_ROOT, Synthesized
-from household import backup, database
+from household import backup, database, sealing
+from household.config import OffsiteSettings, load_environment
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -365,3 +371,127 @@ def test_the_runbooks_make_targets_exist_and_drive_the_two_cronjobs() -> None:
     assert "create job --from=cronjob/postgres-backup" in recipes["backup-now"]
     assert "create job --from=cronjob/postgres-restore" in recipes["restore"]
     assert "set env --local -f - SNAPSHOT='$(SNAPSHOT)'" in recipes["restore"]
+
+
+def test_an_offsite_repository_gets_a_copy_that_restores(database_url: URL, tmp_path: Path) -> None:
+    """backup.offsite: the snapshots are copied to a second repository (a directory here; in
+    the cluster an S3 URL, which is restic's own backend) from which the restore works alone."""
+    execute(
+        database_url,
+        "CREATE TABLE chores (id serial PRIMARY KEY, title text NOT NULL)",
+        "INSERT INTO chores (title) VALUES ('dishes')",
+    )
+    pods = Pods(database_url, tmp_path)
+    offsite = tmp_path / "offsite"
+    pods.base["OFFSITE_REPOSITORY"] = str(offsite)
+    pods.back_up()
+    execute(database_url, "INSERT INTO chores (title) VALUES ('laundry')")
+    pods.back_up()
+    offsite_env = restic_env(offsite, tmp_path / "offsite-cache")
+    local, copied = snapshots(pods.restic), snapshots(offsite_env)
+    assert len(copied) == 2  # the second night copied only its own snapshot
+    assert [s["tags"] for s in copied] == [s["tags"] for s in local]
+
+    # The backup node is gone: restore from the off-site copy.
+    del pods.base["OFFSITE_REPOSITORY"]
+    pods.base.update(RESTIC_REPOSITORY=str(offsite), RESTIC_CACHE_DIR=str(tmp_path / "c2"))
+    execute(database_url, "DELETE FROM chores")
+    restored = pods.restore()
+    assert restored.returncode == 0, restored.stderr
+    assert titles(database_url) == ["dishes", "laundry"]
+
+
+OFFSITE = "s3:https://s3.eu-central-003.backblazeb2.com/household-backups/production"
+
+
+def _with_offsite(cdk8s_main: ModuleType, keys: bool) -> Synthesized:
+    base = load_environment("production")
+    config = base.model_copy(
+        update={
+            "backup": base.backup.model_copy(
+                update={"offsite": OffsiteSettings(repository=OFFSITE)}
+            )
+        }
+    )
+    pem = throwaway_certificate()
+    values = sealing.SecretValues(
+        "db-password",
+        "secret-key",
+        "restic-password",
+        *(("AKIAOFFSITE", "offsite-secret") if keys else ()),
+    )
+    plaintext = values.by_secret(host="postgres", database=DB_PREFIX, user="postgres")
+    sealed = sealing.SealedValues(
+        namespace=config.namespace,
+        certificate="sha256:test",
+        encrypted=sealing.seal_all(sealing.load_public_key(pem), config.namespace, plaintext),
+    )
+    charts = cdk8s_main.build(config, sealed)
+    return Synthesized(config, {f"{c.node.id}.yaml": list(c.to_json()) for c in charts})
+
+
+def throwaway_certificate() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "offsite-test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_the_offsite_setting_adds_its_repository_keys_and_https_egress(
+    cdk8s_main: ModuleType,
+) -> None:
+    env = _with_offsite(cdk8s_main, keys=True)
+    restic_container = _containers(env.get("CronJob", "postgres-backup"))["restic"]
+    variables = _env(restic_container)
+    assert variables["OFFSITE_REPOSITORY"] == OFFSITE
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert variables[key] == {"secretKeyRef": {"name": "backup-secret", "key": key}}
+    assert set(env.get("SealedSecret", "backup-secret")["spec"]["encryptedData"]) == {
+        "RESTIC_PASSWORD",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    }
+    policy = env.get("NetworkPolicy", "postgres-backup-offsite")["spec"]
+    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "postgres-backup"}}
+    assert policy["egress"] == [
+        {
+            "to": [
+                {
+                    "ipBlock": {
+                        "cidr": "0.0.0.0/0",
+                        "except": [
+                            "10.0.0.0/8",
+                            "172.16.0.0/12",
+                            "192.168.0.0/16",
+                            "169.254.0.0/16",
+                        ],
+                    }
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 443}],
+        }
+    ]
+
+
+def test_an_offsite_repository_without_its_keys_is_refused(cdk8s_main: ModuleType) -> None:
+    with pytest.raises(ValueError, match="backup-secret lacks AWS_ACCESS_KEY_ID, AWS_SECRET"):
+        _with_offsite(cdk8s_main, keys=False)
+
+
+def test_without_offsite_there_is_no_copy_and_no_egress(production: Synthesized) -> None:
+    variables = _env(_containers(production.get("CronJob", "postgres-backup"))["restic"])
+    assert "OFFSITE_REPOSITORY" not in variables
+    assert not any(
+        p["metadata"]["name"] == "postgres-backup-offsite"
+        for p in production.of_kind("NetworkPolicy")
+    )

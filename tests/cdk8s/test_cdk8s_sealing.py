@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from gitops_support import CDK8S_DIR, REPO_ROOT
 from household import sealing
-from household.config import load_environment
+from household.config import OffsiteSettings, load_environment
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -372,3 +372,41 @@ def test_server_lost_the_resealed_password_opens_the_kept_database(
         with pytest.raises(OperationalError, match="password authentication failed"):
             wrong.connect()
         wrong.dispose()
+
+
+def test_an_offsite_repository_seals_the_owners_s3_keys_from_the_vault(
+    key_pair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seal_module: ModuleType,
+    vault: Vault,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key, pem = key_pair
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pem)
+    values_file = tmp_path / "production.sealed.yaml"
+    base = _with_values_file(load_environment("production"), values_file)
+    offsite = OffsiteSettings(repository="s3:https://minio.home-lab.jp/backups/household")
+    config = base.model_copy(update={"backup": base.backup.model_copy(update={"offsite": offsite})})
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    # The S3 keys cannot be generated: without them nothing is sealed, and the vault is as it was.
+    before = vault.path.read_bytes()
+    assert seal_module.main(arguments) == 1
+    assert (
+        "backup.offsite is set: add vault_production_offsite_access_key_id and "
+        "vault_production_offsite_secret_access_key" in capsys.readouterr().err
+    )
+    assert vault.path.read_bytes() == before
+    assert not values_file.exists()
+
+    vault.write(
+        "vault_production_offsite_access_key_id: AKIAHOMELAB\n"
+        "vault_production_offsite_secret_access_key: s3-secret\n"
+    )
+    assert seal_module.main(arguments) == 0
+    backup_secret = _open_all(key, values_file)["backup-secret"]
+    assert backup_secret["AWS_ACCESS_KEY_ID"] == "AKIAHOMELAB"
+    assert backup_secret["AWS_SECRET_ACCESS_KEY"] == "s3-secret"
+    assert backup_secret["RESTIC_PASSWORD"] == vault.read()["vault_production_backup_password"]
