@@ -1,6 +1,7 @@
-from datetime import date
+from datetime import date, datetime
+from typing import Self
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from app.schemas.chores import PersonRef
 from app.schemas.common import DateRangeQuery, Id, Input, Instant, Model
@@ -69,5 +70,22 @@ class ImportResult(Model):
 
 
 class HistoryQuery(DateRangeQuery):
+    """A page of the history, newest first. The next page starts after the last entry of this
+    one: its `done_at` and `id` as `before_at` and `before_id`. A page shorter than `limit` is
+    the last."""
+
     done_by: Id | None = Field(default=None, alias="member")
-    limit: int = Field(default=1000, ge=1, le=5000)
+    limit: int = Field(default=200, ge=1, le=1000)
+    before_at: AwareDatetime | None = None
+    before_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _whole_cursor(self) -> Self:
+        if (self.before_at is None) != (self.before_id is None):
+            raise ValueError("before_at and before_id come together (the last entry of a page)")
+        return self
+
+    def cursor(self) -> "tuple[datetime, int] | None":
+        if self.before_at is None or self.before_id is None:
+            return None
+        return self.before_at, self.before_id

@@ -4,10 +4,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy import Row, Select, and_, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.core.db import utcnow
+from app.core.db import UTCDateTime, utcnow
 from app.domain.errors import ConflictError, ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import local_date, next_due
 from app.domain.rotation import next_assignee
@@ -251,13 +251,22 @@ def history(
     end: date,
     member_id: int | None = None,
     limit: int | None = None,
+    before: tuple[datetime, int] | None = None,
 ) -> list[CompletionView]:
+    """The entries of the household-local days [start, end], newest first; with `limit`, one
+    page, starting after the entry `before` names (done_at, id) when given: a keyset page, as
+    cheap deep in a long history as at its start."""
     since, until = instants(household, start, end)
-    done_at = COMPLETIONS.c.done_at
+    done_at, entry_id = COMPLETIONS.c.done_at, COMPLETIONS.c.id
     statement = _history(household.id).where(done_at >= since, done_at < until)
     if member_id is not None:
         statement = statement.where(COMPLETIONS.c.done_by == member_id)
-    statement = statement.order_by(done_at.desc(), COMPLETIONS.c.id.desc()).limit(limit)
+    if before is not None:
+        at, last_id = before
+        # Typed as the column: SQLite compares the stored UTC text, not the caller's offset.
+        cursor = tuple_(bindparam("before_at", at, type_=UTCDateTime()), last_id)
+        statement = statement.where(tuple_(done_at, entry_id) < cursor)
+    statement = statement.order_by(done_at.desc(), entry_id.desc()).limit(limit)
     return [_view(row) for row in db.execute(statement)]
 
 

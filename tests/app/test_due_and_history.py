@@ -1,12 +1,14 @@
 import csv
 import io
+from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
 from icalendar import Calendar
 from sqlalchemy import Engine
 
-from tests.app.chore_helpers import count_statements, days, make_chore, noon, tokyo_today
+from tests.app.chore_helpers import TOKYO, count_statements, days, make_chore, noon, tokyo_today
 from tests.support.people import Person, new_client
 
 Home = tuple[int, dict[str, Person]]
@@ -400,3 +402,38 @@ def test_completing_takes_few_statements_and_locks_the_household_row_last(
         admin.id if on_behalf else member.id,
         member.user["display_name"],
     )
+
+
+def test_the_history_pages_by_keyset_through_equal_times_in_any_offset(home: Home) -> None:
+    household_id, people = home
+    admin = people["admin"]
+    chore = make_chore(admin, household_id, recurrence={"kind": "interval", "every": 1})
+    url = f"{base(household_id)}/chores/{chore['id']}/complete"
+    moments = [noon(tokyo_today() - days(n)) for n in (3, 2, 2, 2, 1, 0)]  # ties at day 2
+    for moment in moments:
+        admin.ok("POST", url, 201, json={"done_at": moment})
+    everything = admin.ok("GET", f"{base(household_id)}/completions")
+    assert len(everything) == 6
+    pages, query = [], "limit=2"
+    while True:
+        page = admin.ok("GET", f"{base(household_id)}/completions?{query}")
+        pages.append([entry["id"] for entry in page])
+        if len(page) < 2:
+            break
+        last = page[-1]
+        # The same instant written with Tokyo's offset names the same place in the history.
+        at = datetime.fromisoformat(last["done_at"]).astimezone(TOKYO).isoformat()
+        query = f"limit=2&before_at={quote(at)}&before_id={last['id']}"
+    assert pages == [[e["id"] for e in everything[i : i + 2]] for i in (0, 2, 4)] + [[]]
+    assert [e["done_at"] for e in everything] == sorted(
+        (e["done_at"] for e in everything), reverse=True
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["before_id=3", "before_at=2026-01-01T00:00:00Z", "limit=1001", "limit=0"]
+)
+def test_a_half_cursor_or_an_oversized_page_is_422(home: Home, query: str) -> None:
+    household_id, people = home
+    response = people["admin"].get(f"{base(household_id)}/completions?{query}")
+    assert response.status_code == 422, response.text

@@ -71,7 +71,7 @@ def test_database_outage_fails_fast_and_recovers_without_restart() -> None:
             finally:
                 stop.set()
                 worker.join(timeout=30)
-            history = person.get(f"{api}/completions?limit=5000").json()
+            history = person.get(f"{api}/completions?limit=1000").json()
 
     assert down_health.status_code == 200
     assert down_ready.status_code == 503

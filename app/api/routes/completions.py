@@ -24,15 +24,16 @@ async def list_completions(
     db: DbDep,
     query: Annotated[HistoryQuery, Query()],
 ) -> Response:
-    """History of a date range (household-local days; default the last 30)."""
+    """History of a date range (household-local days; default the last 30), newest first, a
+    page at a time (see the query's `before_at` and `before_id`)."""
     first, last = completions.date_range(member.household, query.start, query.end, 30)
-    done_by, limit = query.done_by, query.limit
+    done_by, limit, before = query.done_by, query.limit, query.cursor()
     return await household_json(
         request,
         member,
-        ("completions", first, last, done_by, limit),
+        ("completions", first, last, done_by, limit, before),
         list[CompletionView],
-        lambda: completions.history(db, member.household, first, last, done_by, limit),
+        lambda: completions.history(db, member.household, first, last, done_by, limit, before),
     )
 
 
