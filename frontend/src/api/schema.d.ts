@@ -319,7 +319,8 @@ export interface paths {
         };
         /**
          * List Completions
-         * @description History of a date range (household-local days; default the last 30).
+         * @description History of a date range (household-local days; default the last 30), newest first, a
+         *     page at a time (see the query's `before_at` and `before_id`).
          */
         get: operations["list_completions_api_households__household_id__completions_get"];
         put?: never;
@@ -2061,6 +2062,8 @@ export interface operations {
                 to?: string | null;
                 member?: number | null;
                 limit?: number;
+                before_at?: string | null;
+                before_id?: number | null;
             };
             header?: never;
             path: {
