@@ -18,6 +18,7 @@ import {
   type Stats,
   type User,
 } from "./client";
+import { allPages } from "./paging";
 
 export type DueWindow = "overdue" | "today" | "tomorrow" | "week" | "month";
 
@@ -156,15 +157,33 @@ export function useCalendar(id: number, from: string, to: string) {
   });
 }
 
+// The API answers the history a page at a time (keyset: after the last entry of the page).
+const HISTORY_PAGE = 500;
+
+function wholeHistory(id: number, from: string, to: string): Promise<Completion[]> {
+  return allPages(
+    (last) =>
+      call<Completion[]>(
+        api.GET("/api/households/{household_id}/completions", {
+          params: {
+            path: { household_id: id },
+            query: {
+              from,
+              to,
+              limit: HISTORY_PAGE,
+              ...(last ? { before_at: last.done_at, before_id: last.id } : {}),
+            },
+          },
+        }),
+      ),
+    HISTORY_PAGE,
+  );
+}
+
 export function useHistory(id: number, from: string, to: string) {
   return useQuery({
     queryKey: [...keys.household(id), "history", from, to],
-    queryFn: () =>
-      call<Completion[]>(
-        api.GET("/api/households/{household_id}/completions", {
-          params: { path: { household_id: id }, query: { from, to } },
-        }),
-      ),
+    queryFn: () => wholeHistory(id, from, to),
   });
 }
 
