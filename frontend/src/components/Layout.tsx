@@ -17,21 +17,21 @@ export function useCurrentHousehold() {
   return households.data?.find((h) => h.id === id) ?? null;
 }
 
-const LAST_LANGUAGE = "household-language";
+const LAST_HOUSEHOLD = "last-household";
 
-function lastHouseholdLanguage(): string | null {
+function lastHouseholdId(): number {
   try {
-    return localStorage.getItem(LAST_LANGUAGE);
+    return Number(localStorage.getItem(LAST_HOUSEHOLD));
   } catch {
-    return null;
+    return 0;
   }
 }
 
-function rememberHouseholdLanguage(language: string): void {
+function rememberHousehold(id: number): void {
   try {
-    localStorage.setItem(LAST_LANGUAGE, language);
+    localStorage.setItem(LAST_HOUSEHOLD, String(id));
   } catch {
-    // Private modes may refuse storage; the language then follows the first household.
+    // Private modes may refuse storage; the first household is used instead.
   }
 }
 
@@ -67,19 +67,20 @@ export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();
   const household = useCurrentHousehold();
   const households = useHouseholds();
-  // Outside a household (/account, /households) the last household's language still applies,
-  // so the UI does not flip between pages.
-  const householdLanguage = household?.language ?? lastHouseholdLanguage() ?? households.data?.[0]?.language;
-  const language = pickLanguage(me.data?.language, householdLanguage, browserLanguage());
+  // Outside a household (/account, /households) the last one visited still gives the tabs and
+  // the language, so neither the navigation nor the UI's language changes between pages.
+  const last = lastHouseholdId();
+  const around = household ?? households.data?.find((h) => h.id === last) ?? households.data?.[0];
+  const language = pickLanguage(me.data?.language, around?.language, browserLanguage());
   useEffect(() => {
-    if (household) rememberHouseholdLanguage(household.language);
+    if (household) rememberHousehold(household.id);
   }, [household]);
   useEffect(() => {
     if (i18n.language !== language) void i18n.changeLanguage(language);
   }, [i18n, language]);
 
   const queued = usePending().length;
-  const base = household ? `/h/${household.id}` : null;
+  const base = around ? `/h/${around.id}` : null;
   const tabs = [
     ["today", t("nav.today")],
     ["chores", t("nav.chores")],
