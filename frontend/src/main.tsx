@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
-import { ApiError } from "./api/client";
+import { ApiError, onReachability } from "./api/client";
 import App, { prefetchScreens } from "./App";
 import "./i18n";
 import { startSync } from "./offline/sync";
@@ -23,9 +23,22 @@ const queryClient = new QueryClient({
 });
 
 // React Query starts out "online" and only changes on events: after a reload while offline the
-// "online" event changes nothing for it, so what failed meanwhile is fetched again here.
-window.addEventListener("online", () => {
-  void queryClient.refetchQueries({ predicate: (query) => query.state.status === "error" });
+// "online" event changes nothing for it. So what failed for want of a server (unreachable or a
+// gateway error, not a 4xx answer) is fetched again here: when the device is back online, as
+// soon as any request reaches the server again, and every 15 s while none does.
+const refetchFailed = () =>
+  void queryClient.refetchQueries({
+    predicate: ({ state }) =>
+      state.status === "error" && state.error instanceof ApiError && (state.error.status === 0 || state.error.status >= 500),
+  });
+window.addEventListener("online", refetchFailed);
+let down = false;
+let retry: number | undefined;
+onReachability((reachable) => {
+  window.clearTimeout(retry);
+  if (!reachable) retry = window.setTimeout(refetchFailed, 15_000);
+  else if (down) refetchFailed();
+  down = !reachable;
 });
 
 startSync(queryClient);

@@ -21,7 +21,7 @@ PHONE = {"width": 390, "height": 844}
 SHELL_READY = """
 async () => {
   await navigator.serviceWorker.ready;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     const cache = await caches.open("shell-v1");
     const names = (await cache.keys()).map((request) => request.url);
     const stats = names.some((url) => /StatsPage-.*\\.js$/.test(url));
@@ -124,3 +124,31 @@ def test_a_screen_that_cannot_load_keeps_the_app(browser: Any, site: Site, famil
     page.get_by_role("navigation", name="メイン").get_by_role("link", name="やること").click()
     expect(page.get_by_role("heading", name="やること")).to_be_visible()
     context.close()
+
+
+def test_the_app_recovers_by_itself_when_the_server_is_back(
+    browser: Any, site: Site, family: Family
+) -> None:
+    """The server restarting (502 from nginx) while the device stays online: no reload needed."""
+    context = browser.new_context(
+        base_url=site.url,
+        locale="ja-JP",
+        viewport=PHONE,
+        service_workers="block",
+        storage_state=family.contexts["admin"].storage_state(),
+    )
+    page = context.new_page()
+    try:
+        page.route("**/api/**", lambda route: route.fulfill(status=502, body="Bad Gateway"))
+        page.goto(f"{family.base}/history")
+        banner = page.get_by_role("alert").filter(has_text="サーバーに接続できません")
+        expect(banner.first).to_be_visible()
+        # Past React Query's own retries (1 s, 2 s): only the app's periodic retry is left.
+        page.wait_for_timeout(4_000)
+        page.unroute("**/api/**")
+        expect(page.get_by_role("listitem").filter(has_text="ゴミ出し")).to_be_visible(
+            timeout=30_000
+        )
+        expect(banner).to_have_count(0)
+    finally:
+        context.close()
