@@ -77,10 +77,11 @@ api-client: $(NPM_STAMP)
 
 # Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
 # tests, libatomic1, which the Node that Playwright's driver bundles needs, and curl, which the
-# CI workflow's schema download (tested here) uses, and restic, which the backup drills run.
+# CI workflow's schema download (tested here) uses, restic, which the backup drills run, and
+# prometheus, whose promtool checks the scrape configuration and unit-tests the alert rules.
 test-deps:
 	@scripts/ensure-debian-packages "make test" \
-		chromium nginx fonts-ipafont-gothic libatomic1 curl restic
+		chromium nginx fonts-ipafont-gothic libatomic1 curl restic prometheus
 
 run: venv
 	@mkdir -p var
