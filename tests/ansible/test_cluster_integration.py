@@ -405,6 +405,23 @@ def test_platform_manifests_are_placed_for_k3s_auto_deploy(converged: Converged)
         ("ClusterIssuer", "letsencrypt-staging"),
         ("ClusterIssuer", "letsencrypt-prod"),
         ("Application", "household-task-manager"),
+        # The observability stack (platform-observability.yaml).
+        ("Namespace", "monitoring"),
+        ("ConfigMap", "household-alert-rules"),
+        *(
+            ("HelmChart", name)
+            for name in (
+                "victoria-metrics-single",
+                "victoria-metrics-alert",
+                "victoria-logs-single",
+                "fluent-bit",
+                "tempo",
+                "grafana",
+                "node-exporter",
+                "kube-state-metrics",
+                "postgres-exporter",
+            )
+        ),
     }
     source = kinds[("Application", "household-task-manager")]["spec"]["source"]
     assert source == {
