@@ -43,6 +43,15 @@ describe("offline queue", () => {
     expect(queue.snapshot()).toEqual([]);
   });
 
+  it("gives every tap its own idempotency key", async () => {
+    const queue = createQueue(memory());
+    await queue.add(tap(1));
+    await queue.add(tap(1));
+    const [first, second] = queue.snapshot().map((a) => a.key);
+    expect(first).toMatch(/^[\w-]{8,}$/);
+    expect(second).not.toBe(first);
+  });
+
   it("keeps a tap and those after it while the server cannot be reached", async () => {
     const queue = createQueue(memory());
     await queue.add(tap(1));

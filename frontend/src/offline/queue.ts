@@ -14,7 +14,14 @@ export type PendingAction = {
   doneAt: string;
   /** Recorded for someone else (complete); null: the person who tapped. */
   doneBy?: number | null;
+  /** Sent as Idempotency-Key, so that a server which honours it records a resent tap once. */
+  key?: string;
 };
+
+function newKey(): string {
+  // randomUUID exists only in secure contexts (https, localhost); a LAN http address is not one.
+  return crypto.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
 
 /** Where the entries live: IndexedDB in the browser, memory in unit tests. */
 export type QueueStorage = {
@@ -65,7 +72,7 @@ export function createQueue(storage: QueueStorage) {
       return () => listeners.delete(listener);
     },
     async add(action: PendingAction): Promise<number> {
-      const id = await storage.add(action);
+      const id = await storage.add({ ...action, key: newKey() });
       await changed();
       return id;
     },

@@ -12,20 +12,26 @@ export function usePending(): PendingAction[] {
 
 function send(action: PendingAction): Promise<unknown> {
   const params = { path: { household_id: action.householdId, chore_id: action.choreId } };
+  const headers = action.key ? { "Idempotency-Key": action.key } : {};
   if (action.kind === "complete") {
     return call(
       api.POST("/api/households/{household_id}/chores/{chore_id}/complete", {
         params,
+        headers,
         body: { done_by: action.doneBy ?? null, done_at: action.doneAt },
       }),
     );
   }
   if (action.kind === "skip") {
     return call(
-      api.POST("/api/households/{household_id}/chores/{chore_id}/skip", { params, body: { done_at: action.doneAt } }),
+      api.POST("/api/households/{household_id}/chores/{chore_id}/skip", {
+        params,
+        headers,
+        body: { done_at: action.doneAt },
+      }),
     );
   }
-  return call(api.POST("/api/households/{household_id}/chores/{chore_id}/undo", { params }));
+  return call(api.POST("/api/households/{household_id}/chores/{chore_id}/undo", { params, headers }));
 }
 
 type RejectedListener = (rejected: Rejected[]) => void;
