@@ -13,9 +13,11 @@ example inventory, the vault password and `ansible-vault create` (the editor wri
 vault example with this test's token), `make cluster ARGS="--check --diff"` on the fresh
 machines, `make cluster` (which reboots them once), `make cluster` again (changed=0), the check
 again on the converged cluster (changed=0), `make cluster-upgrade` with nothing to upgrade and
-after a version bump, and `make cluster-reset`. Between them the test edits what the README tells
-the owner to edit, and nothing else. The README commands it cannot run here are listed in
-NOT_RUN with the reason; a README command that is neither run nor listed fails the test.
+after a version bump, `make cluster-reset` (which must keep the database, the backups and a last
+datastore snapshot, and say where) and `make cluster` once more on the kept data. Between them
+the test edits what the README tells the owner to edit, and nothing else. The README commands
+it cannot run here are listed in NOT_RUN with the reason; a README command that is neither run
+nor listed fails the test.
 
 What this does NOT cover, and why:
 - k3s itself. The real binary cannot be downloaded here; a clearly named stand-in
@@ -34,7 +36,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import stat
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -529,6 +533,23 @@ def test_a_version_bump_upgrades_one_node_at_a_time_database_node_last(
 
 def test_reset_removes_k3s_and_keeps_the_database_directory(converged: Converged) -> None:
     cluster = converged.cluster
+    # Data the reset must keep: a datastore (the stand-in keeps none; the snapshot script only
+    # needs a SQLite file and the token), a database and a backup repository's file.
+    server = cluster.machines["rpi-master"]
+    server.file("/var/lib/rancher/k3s/server/db").mkdir(exist_ok=True)
+    datastore = sqlite3.connect(server.file("/var/lib/rancher/k3s/server/db/state.db"))
+    with datastore:
+        datastore.execute("CREATE TABLE kine (id INTEGER PRIMARY KEY, name TEXT)")
+        datastore.execute("INSERT INTO kine (name) VALUES ('/registry/secrets/kube-system/key')")
+    datastore.close()
+    kept = {
+        DATABASE_NODE: "/mnt/ssd/postgres/postgres/PG_VERSION",
+        "rpi-worker-2": "/var/lib/household-task-manager/backups/config",
+    }
+    for name, path in kept.items():
+        cluster.machines[name].file(path).parent.mkdir(parents=True, exist_ok=True)
+        cluster.machines[name].file(path).write_text(f"kept by the reset on {name}\n")
+
     result = converged.owner.sh(converged.readme.take("Removing k3s"))
     assert result.returncode == 0, result.output[-6000:]
     for machine in cluster.machines.values():
@@ -545,6 +566,36 @@ def test_reset_removes_k3s_and_keeps_the_database_directory(converged: Converged
     assert cluster.machines["rpi-master"].file(snapshots).is_dir()
     assert f"Kept on rpi-master: {snapshots}" in result.output
     assert "Kept on rpi-worker-2: /var/lib/household-task-manager/backups" in result.output
+    [archive] = server.file(snapshots).glob("k3s-datastore-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        assert sorted(tar.getnames()) == ["db/state.db", "token"]
+    for name, path in kept.items():
+        assert cluster.machines[name].file(path).read_text() == f"kept by the reset on {name}\n"
+
+
+def test_the_cluster_comes_back_after_a_reset_with_the_kept_data(converged: Converged) -> None:
+    """Reset then site (the Runbook's rebuild): k3s runs again, and the database, the backups
+    and the datastore snapshot the reset kept are still there, untouched."""
+    cluster = converged.cluster
+    rebuilt = play(converged.owner, "make cluster")
+    assert rebuilt.returncode == 0, rebuilt.output[-6000:]
+    states = cluster.machines["rpi-master"].ssh(
+        "systemctl is-active k3s.service k3s-datastore-snapshot.timer", check=False
+    )
+    assert states.stdout.split() == ["active", "active"]
+    for name in ("rpi-worker-1", "rpi-worker-2"):
+        agent = cluster.machines[name].ssh("systemctl is-active k3s-agent.service", check=False)
+        assert agent.stdout.strip() == "active", name
+    database = cluster.machines[DATABASE_NODE]
+    assert database.file("/mnt/ssd/postgres/postgres/PG_VERSION").read_text() == (
+        f"kept by the reset on {DATABASE_NODE}\n"
+    )
+    assert database.file(f"/mnt/ssd/postgres/{MARKER}").is_file()
+    backups = cluster.machines["rpi-worker-2"].file("/var/lib/household-task-manager/backups")
+    assert (backups / "config").read_text() == "kept by the reset on rpi-worker-2\n"
+    assert (backups.stat().st_uid, stat.S_IMODE(backups.stat().st_mode)) == (70, 0o700)
+    snapshots = cluster.machines["rpi-master"].file("/var/lib/household-task-manager/k3s-snapshots")
+    assert len(list(snapshots.glob("k3s-datastore-*.tar.gz"))) == 1
 
 
 def test_every_readme_cluster_command_was_run_or_is_listed_as_not_run(
