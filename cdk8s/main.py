@@ -127,6 +127,7 @@ def build(config: EnvironmentConfig, sealed: SealedValues) -> list[cdk8s.Chart]:
         backend=Endpoint(backend.pod_labels, backend.port),
         database=Endpoint(database.pod_labels, database.port),
         backup_labels=backup.pod_labels,
+        monitoring_namespace=config.observability.namespace if config.observability else None,
     )
     return list(charts.values())
 

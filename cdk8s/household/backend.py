@@ -10,8 +10,9 @@ from constructs import Construct
 
 import cdk8s
 
-from .config import EnvironmentConfig
+from .config import EnvironmentConfig, ObservabilitySettings
 from .disruption import disruption_budget
+from .observability import TEMPO_OTLP_PORT, TEMPO_SERVICE
 from .pods import (
     TMP,
     cluster_ip_service,
@@ -57,7 +58,11 @@ class Backend(Construct):
             self,
             "config",
             metadata=cdk8s.ApiObjectMetadata(name="backend-config"),
-            data={"ENVIRONMENT": config.name, "CORS_ORIGINS": config.public_url},
+            data={
+                "ENVIRONMENT": config.name,
+                "CORS_ORIGINS": config.public_url,
+                **_tracing(config.observability),
+            },
         )
         secret = SealedSecret(
             self, "secret", name=BACKEND_SECRET, encrypted_data=encrypted_data
@@ -142,3 +147,13 @@ class Backend(Construct):
             self, self.service_name, PORT, port_name="http", selects="backend"
         )
         disruption_budget(self, "backend")
+
+
+def _tracing(observability: ObservabilitySettings | None) -> dict[str, str]:
+    """Traces go to Tempo's OTLP/HTTP receiver (the platform role's release `tempo`)."""
+    if observability is None:
+        return {}
+    return {
+        "TRACE_SAMPLE_RATE": str(observability.trace_sample_rate),
+        "TRACE_ENDPOINT": f"http://{TEMPO_SERVICE}.{observability.namespace}.svc:{TEMPO_OTLP_PORT}",
+    }

@@ -122,6 +122,15 @@ class SealedSecretsSettings(_Settings):
     values: str
 
 
+class ObservabilitySettings(_Settings):
+    """The platform's observability stack (ansible, platform role) as the app meets it: the
+    namespace it runs in, whose scraper may reach the backend and postgres_exporter and whose
+    Tempo receives the backend's traces, and the share of requests traced."""
+
+    namespace: DnsLabel = "monitoring"
+    trace_sample_rate: float = Field(default=0.1, ge=0, le=1)
+
+
 class EnvironmentConfig(_Settings):
     name: DnsLabel
     namespace: DnsLabel
@@ -135,6 +144,8 @@ class EnvironmentConfig(_Settings):
     ingress: IngressSettings
     backup: BackupSettings
     sealed_secrets: SealedSecretsSettings
+    # None: the cluster runs no observability stack (platform_observability_enabled: false).
+    observability: ObservabilitySettings | None = None
 
     @field_validator("backend_tag", "frontend_tag")
     @classmethod

@@ -1,6 +1,8 @@
 """NetworkPolicies: deny everything in the namespace, then allow exactly the network flow of the
 deployment contract (ingress controller -> frontend -> backend -> postgres) plus DNS, the nightly
-backup's connection to postgres, and cert-manager's HTTP-01 solver for certificate renewals."""
+backup's connection to postgres, cert-manager's HTTP-01 solver for certificate renewals, and,
+with the observability stack, its scraper to the backend and to postgres_exporter (which reads
+postgres) and the backend's traces to Tempo."""
 
 from __future__ import annotations
 
@@ -9,6 +11,14 @@ from dataclasses import dataclass
 
 from cdk8s_plus_33 import k8s
 from constructs import Construct
+
+from .observability import (
+    EXPORTER_LABELS,
+    EXPORTER_PORT,
+    SCRAPER_LABELS,
+    TEMPO_OTLP_PORT,
+    TRACE_STORE_LABELS,
+)
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 # cert-manager labels the temporary solver pod it starts in this namespace during an ACME
@@ -52,9 +62,12 @@ class NetworkPolicies(Construct):
         backend: Endpoint,
         database: Endpoint,
         backup_labels: Mapping[str, str],
+        monitoring_namespace: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         controller = _peer(ingress_controller_labels, ingress_controller_namespace)
+        scraper = _peer(SCRAPER_LABELS, monitoring_namespace) if monitoring_namespace else None
+        exporter = _peer(EXPORTER_LABELS)
 
         self._policy("default-deny", {}, ingress=[], egress=[])
         self._policy(
@@ -78,27 +91,45 @@ class NetworkPolicies(Construct):
                 k8s.NetworkPolicyEgressRule(to=[_peer(backend.labels)], ports=_tcp(backend.port))
             ],
         )
+        backend_from = [_peer(frontend.labels), *([scraper] if scraper else [])]
+        backend_to = [
+            k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
+        ]
+        if monitoring_namespace:
+            backend_to.append(
+                k8s.NetworkPolicyEgressRule(
+                    to=[_peer(TRACE_STORE_LABELS, monitoring_namespace)],
+                    ports=_tcp(TEMPO_OTLP_PORT),
+                )
+            )
         self._policy(
             "backend",
             backend.labels,
-            ingress=[
-                k8s.NetworkPolicyIngressRule(
-                    from_=[_peer(frontend.labels)], ports=_tcp(backend.port)
-                )
-            ],
-            egress=[
-                k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
-            ],
+            ingress=[k8s.NetworkPolicyIngressRule(from_=backend_from, ports=_tcp(backend.port))],
+            egress=backend_to,
         )
+        database_from = [_peer(backend.labels), _peer(backup_labels)]
         self._policy(
             "postgres",
             database.labels,
             ingress=[
                 k8s.NetworkPolicyIngressRule(
-                    from_=[_peer(backend.labels), _peer(backup_labels)], ports=_tcp(database.port)
+                    from_=[*database_from, *([exporter] if scraper else [])],
+                    ports=_tcp(database.port),
                 )
             ],
         )
+        if scraper:
+            self._policy(
+                "postgres-exporter",
+                EXPORTER_LABELS,
+                ingress=[k8s.NetworkPolicyIngressRule(from_=[scraper], ports=_tcp(EXPORTER_PORT))],
+                egress=[
+                    k8s.NetworkPolicyEgressRule(
+                        to=[_peer(database.labels)], ports=_tcp(database.port)
+                    )
+                ],
+            )
         self._policy(
             "postgres-backup",
             backup_labels,

@@ -82,8 +82,15 @@ NGINX = Pod.of(
 )
 COREDNS = Pod.of("kube-system", **{"k8s-app": "kube-dns"})
 STRANGER = Pod.of("default", **{"app": "stranger"})
-OURS = [FRONTEND, BACKEND, POSTGRES, BACKUP, ACME_SOLVER, OTHER_APP]
-EVERYONE = [*OURS, TRAEFIK, NGINX, COREDNS, STRANGER]
+# The observability stack (ansible platform role): its scraper and Tempo in their namespace, an
+# unlabelled pod beside them, and postgres_exporter in ours.
+ROLE = "household-task-manager/role"
+SCRAPER = Pod.of("monitoring", **{ROLE: "scraper"})
+TEMPO = Pod.of("monitoring", **{ROLE: "trace-store"})
+GRAFANA = Pod.of("monitoring", **{"app.kubernetes.io/name": "grafana"})
+EXPORTER = Pod.of(NS, **{ROLE: "postgres-exporter"})
+OURS = [FRONTEND, BACKEND, POSTGRES, BACKUP, ACME_SOLVER, OTHER_APP, EXPORTER]
+EVERYONE = [*OURS, TRAEFIK, NGINX, COREDNS, STRANGER, SCRAPER, TEMPO, GRAFANA]
 PORTS = [
     ("TCP", 80),
     ("TCP", 8000),
@@ -92,10 +99,12 @@ PORTS = [
     ("UDP", 53),
     ("TCP", 53),
     ("TCP", 443),
+    ("TCP", 9187),
+    ("TCP", 4318),
 ]
 
 
-def expected_flows(controller: Pod) -> set[tuple[Pod, Pod, tuple[str, int]]]:
+def expected_flows(controller: Pod, observed: bool) -> set[tuple[Pod, Pod, tuple[str, int]]]:
     flows = {
         (controller, FRONTEND, ("TCP", 80)),
         (FRONTEND, BACKEND, ("TCP", 8000)),
@@ -105,15 +114,26 @@ def expected_flows(controller: Pod) -> set[tuple[Pod, Pod, tuple[str, int]]]:
     }
     flows |= {(pod, COREDNS, ("UDP", 53)) for pod in OURS}
     flows |= {(pod, COREDNS, ("TCP", 53)) for pod in OURS}
+    if observed:
+        flows |= {
+            (SCRAPER, BACKEND, ("TCP", 8000)),
+            (SCRAPER, EXPORTER, ("TCP", 9187)),
+            (EXPORTER, POSTGRES, ("TCP", 5432)),
+            (BACKEND, TEMPO, ("TCP", 4318)),
+        }
     return flows
 
 
 @pytest.mark.parametrize(
-    ("variant", "controller"),
-    [("production", TRAEFIK), ("staging", TRAEFIK), ("production-ingress-nginx", NGINX)],
+    ("variant", "controller", "observed"),
+    [
+        ("production", TRAEFIK, True),
+        ("staging", TRAEFIK, False),
+        ("production-ingress-nginx", NGINX, True),
+    ],
 )
 def test_only_the_contract_network_flow_is_allowed(
-    every_variant: dict[str, Synthesized], variant: str, controller: Pod
+    every_variant: dict[str, Synthesized], variant: str, controller: Pod, observed: bool
 ) -> None:
     policies = every_variant[variant].of_kind("NetworkPolicy")
     actual = {
@@ -125,7 +145,7 @@ def test_only_the_contract_network_flow_is_allowed(
         and (src in OURS or dst in OURS)  # traffic elsewhere is not ours to police
         and allowed(policies, src, dst, port)
     }
-    assert actual == expected_flows(controller)
+    assert actual == expected_flows(controller, observed)
 
 
 def test_the_namespace_denies_by_default(production: Synthesized) -> None:
@@ -140,6 +160,8 @@ def test_the_namespace_denies_by_default(production: Synthesized) -> None:
         (FRONTEND, POSTGRES, ("TCP", 5432)),
         (STRANGER, FRONTEND, ("TCP", 80)),
         (BACKEND, STRANGER, ("TCP", 443)),  # no egress to the world
+        (GRAFANA, BACKEND, ("TCP", 8000)),  # only the scraper of the monitoring namespace
+        (SCRAPER, POSTGRES, ("TCP", 5432)),  # the database only through its exporter
     ],
 )
 def test_forbidden_paths(
