@@ -86,19 +86,7 @@ def record(
         _done_counts(db, chore) if chore.assignment == "least_done" else None,
     )
     db.commit()
-    return CompletionView(
-        id=entry.id,
-        chore_id=chore.id,
-        chore_name=chore.name,
-        category=chore.category,
-        due_date=entry.due_date,
-        kind=kind,
-        done_by=Person(done_by, doer),
-        done_at=done_at,
-        recorded_by=Person(member.user_id, member.display_name),
-        points=entry.points,
-        minutes=entry.minutes,
-    )
+    return _view(entry, chore.name, chore.category, doer, member.display_name)
 
 
 def _done_counts(db: Session, chore: Chore) -> dict[int, int]:
@@ -228,20 +216,27 @@ def _history(household_id: int) -> Select[Any]:
     return _HISTORY_ROWS.where(COMPLETIONS.c.household_id == household_id)
 
 
-def _view(row: Row[Any]) -> CompletionView:
+def _view(
+    entry: Any, chore_name: str, category: str, doer: str | None, recorder: str | None
+) -> CompletionView:
+    """An entry (a Completion, or a history row with the same columns) and the names it shows."""
     return CompletionView(
-        id=row.id,
-        chore_id=row.chore_id,
-        chore_name=row.chore_name,
-        category=row.category,
-        due_date=row.due_date,
-        kind=row.kind,
-        done_by=Person.of(row.done_by, row.doer_name),
-        done_at=row.done_at,
-        recorded_by=Person.of(row.recorded_by, row.recorder_name),
-        points=row.points,
-        minutes=row.minutes,
+        id=entry.id,
+        chore_id=entry.chore_id,
+        chore_name=chore_name,
+        category=category,
+        due_date=entry.due_date,
+        kind=entry.kind,
+        done_by=Person.of(entry.done_by, doer),
+        done_at=entry.done_at,
+        recorded_by=Person.of(entry.recorded_by, recorder),
+        points=entry.points,
+        minutes=entry.minutes,
     )
+
+
+def _row_view(row: Row[Any]) -> CompletionView:
+    return _view(row, row.chore_name, row.category, row.doer_name, row.recorder_name)
 
 
 def history(
@@ -267,7 +262,7 @@ def history(
         cursor = tuple_(bindparam("before_at", at, type_=UTCDateTime()), last_id)
         statement = statement.where(tuple_(done_at, entry_id) < cursor)
     statement = statement.order_by(done_at.desc(), entry_id.desc()).limit(limit)
-    return [_view(row) for row in db.execute(statement)]
+    return [_row_view(row) for row in db.execute(statement)]
 
 
 def one(db: Session, household: HouseholdClock, completion_id: int) -> CompletionView:
@@ -275,7 +270,7 @@ def one(db: Session, household: HouseholdClock, completion_id: int) -> Completio
     row = db.execute(statement).one_or_none()
     if row is None:
         raise NotFoundError("Completion")
-    return _view(row)
+    return _row_view(row)
 
 
 def stats(db: Session, household: HouseholdClock, start: date, end: date) -> Stats:
