@@ -78,10 +78,12 @@ api-client: $(NPM_STAMP)
 # Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
 # tests, libatomic1, which the Node that Playwright's driver bundles needs, and curl, which the
 # CI workflow's schema download (tested here) uses, restic, which the backup drills run, and
-# prometheus, whose promtool checks the scrape configuration and unit-tests the alert rules.
+# prometheus (whose promtool checks the scrape configuration and unit-tests the alert rules) with
+# the postgres and node exporters, which the dashboards' queries run against.
 test-deps:
 	@scripts/ensure-debian-packages "make test" \
-		chromium nginx fonts-ipafont-gothic libatomic1 curl restic prometheus
+		chromium nginx fonts-ipafont-gothic libatomic1 curl restic prometheus \
+		prometheus-postgres-exporter prometheus-node-exporter
 
 run: venv
 	@mkdir -p var
@@ -166,7 +168,8 @@ CLUSTER_PLAYBOOK_cluster-upgrade := upgrade.yml
 CLUSTER_PLAYBOOK_cluster-reset := reset.yml
 CLUSTER_PLAYBOOK_cluster-escrow := escrow.yml
 
-# Backups (README, Runbook): run the backup CronJob now, or restore a restic snapshot
+# Backups (README, Runbook): run the backup CronJob now (a postgres-backup-* Job, which the
+# BackupFailed alert watches), or restore a restic snapshot
 # (SNAPSHOT=<id>, default latest; the Job's log lists them all) through a Job made from the
 # suspended CronJob postgres-restore, then wait for it and print its log.
 KUBECTL := kubectl --kubeconfig var/cluster/kubeconfig -n household-task-manager
@@ -174,14 +177,14 @@ SNAPSHOT ?= latest
 .PHONY: backup-now backup-status restore
 
 backup-now:
-	$(KUBECTL) create job --from=cronjob/postgres-backup backup-$$(date +%Y%m%d%H%M%S)
+	$(KUBECTL) create job --from=cronjob/postgres-backup postgres-backup-manual-$$(date +%Y%m%d%H%M%S)
 
 backup-status:
 	@$(KUBECTL) get cronjob postgres-backup -o jsonpath='last success: {.status.lastSuccessfulTime}{"\n"}last scheduled: {.status.lastScheduleTime}{"\n"}'
 	@$(KUBECTL) get jobs --sort-by=.metadata.creationTimestamp
 
 restore:
-	job=restore-$$(date +%Y%m%d%H%M%S) && \
+	job=postgres-restore-$$(date +%Y%m%d%H%M%S) && \
 	$(KUBECTL) create job --from=cronjob/postgres-restore $$job --dry-run=client -o yaml \
 		| kubectl set env --local -f - SNAPSHOT='$(SNAPSHOT)' -o yaml | $(KUBECTL) create -f - && \
 	{ $(KUBECTL) wait --for=condition=complete --timeout=30m job/$$job; status=$$?; \
