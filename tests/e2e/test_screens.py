@@ -279,3 +279,38 @@ def test_dark_mode_follows_the_system(browser: Any, site: Site, family: Family) 
         assert problems == []
     finally:
         context.close()
+
+
+def test_reimporting_the_export_adds_nothing_and_an_import_can_be_undone(family: Family) -> None:
+    context = family.contexts["admin"]
+    chores_path = f"/api/households/{family.household}/chores"
+    before = sorted(c["id"] for c in api(context.request, "GET", chores_path))
+    export = context.request.get(f"{chores_path}/export.csv").body()
+    page = context.new_page()
+    try:
+        page.goto(f"{family.base}/chores")
+        csv = page.locator("input[name=csv]")
+        own = {"name": "export.csv", "mimeType": "text/csv", "buffer": export}
+        csv.set_input_files(files=[own])
+        expect(page.get_by_text("新規 0件・登録済み 3件")).to_be_visible()
+        page.get_by_role("button", name="取り込む").click()
+        expect(page.locator(".toast")).to_contain_text("新しく取り込む家事はありません。")
+        assert sorted(c["id"] for c in api(context.request, "GET", chores_path)) == before
+
+        # One known row and one new: only the new one is imported, and it can be taken back.
+        two = "category,task_name,frequency\nキッチン,皿洗い,1\n玄関,ゴミ出し,7\n".encode()
+        csv.set_input_files(files=[{"name": "two.csv", "mimeType": "text/csv", "buffer": two}])
+        expect(page.get_by_text("新規 1件・登録済み 1件")).to_be_visible()
+        assert layout_problems(page, navigation=True) == []
+        page.locator(".import-preview").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / "screens" / "ja-admin-phone-import-preview.png"))
+        page.get_by_role("button", name="取り込む").click()
+        toast = page.locator(".toast")
+        expect(toast).to_contain_text("1件の家事を取り込みました。")
+        names = [c["name"] for c in api(context.request, "GET", chores_path)]
+        assert sorted(names) == sorted([LONG_CHORE, "ゴミ出し", "お風呂掃除", "皿洗い"])
+        toast.get_by_role("button", name="元に戻す").click()
+        expect(toast).to_contain_text("取り込みを元に戻しました。")
+        assert sorted(c["id"] for c in api(context.request, "GET", chores_path)) == before
+    finally:
+        page.close()

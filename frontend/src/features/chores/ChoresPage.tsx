@@ -1,14 +1,17 @@
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "react-router";
-import { ApiError, type Chore } from "../../api/client";
-import { useChoreActions, useChores } from "../../api/queries";
+import { useQueryClient } from "@tanstack/react-query";
+import { api, ApiError, call, type Chore } from "../../api/client";
+import { errorMessage } from "../../api/errors";
+import { keys, useChoreActions, useChores } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { formatDay } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
 import { groupByCategory } from "./choreForm";
 import { RecurrenceText } from "./RecurrenceText";
 import { describeRowProblem } from "../../api/validation";
+import { preview, readText, selection, type Preview } from "./csvPreview";
 
 export default function ChoresPage() {
   const { t, i18n } = useTranslation();
@@ -85,16 +88,73 @@ function CsvPanel() {
   const { t } = useTranslation();
   const { household, canWrite } = useHousehold();
   const { importCsv } = useChoreActions(household.id);
+  const active = useChores(household.id, false);
+  const archived = useChores(household.id, true);
+  const client = useQueryClient();
   const toast = useToast();
   const input = useRef<HTMLInputElement>(null);
   const card = useRef<HTMLDivElement>(null);
   const { hash } = useLocation();
+  const [file, setFile] = useState<{ blob: File; preview: Preview | null } | null>(null);
+  const [skipKnown, setSkipKnown] = useState(true);
+  const [lines, setLines] = useState<Map<number, number>>(new Map());
   const error = importCsv.error;
   // Linked from the empty household's guidance (#import): the browser cannot scroll to a part
   // that is rendered after the page loaded.
   useEffect(() => {
     if (hash === "#import") card.current?.scrollIntoView();
   }, [hash]);
+
+  const everything = [...(active.data ?? []), ...(archived.data ?? [])];
+  const fresh = file?.preview?.rows.filter((row) => !row.known).length ?? 0;
+  const known = (file?.preview?.rows.length ?? 0) - fresh;
+
+  async function choose(blob: File | undefined) {
+    importCsv.reset();
+    if (!blob) return setFile(null);
+    setFile({ blob, preview: preview(await readText(blob), everything) });
+  }
+
+  /** Deletes what one import created: the chores that were not there before it. */
+  async function undoImport(before: Set<number>) {
+    const path = { household_id: household.id };
+    const lists = await Promise.all(
+      [false, true].map((flag) =>
+        call<Chore[]>(api.GET("/api/households/{household_id}/chores", { params: { path, query: { archived: flag } } })),
+      ),
+    );
+    for (const chore of lists.flat().filter((c) => !before.has(c.id))) {
+      await call(
+        api.DELETE("/api/households/{household_id}/chores/{chore_id}", {
+          params: { path: { ...path, chore_id: chore.id } },
+        }),
+      );
+    }
+    void client.invalidateQueries({ queryKey: keys.household(household.id) });
+    toast.show(t("chores.importUndone"));
+  }
+
+  function upload() {
+    if (!file) return;
+    let upload: File = file.blob;
+    if (file.preview) {
+      const chosen = selection(file.preview, skipKnown);
+      if (chosen.lines.size === 0) return toast.show(t("chores.importNothing"));
+      upload = new File([chosen.csv], file.blob.name, { type: "text/csv" });
+      setLines(chosen.lines);
+    } else setLines(new Map());
+    const before = new Set(everything.map((c) => c.id));
+    importCsv.mutate(upload, {
+      onSuccess: (result) => {
+        toast.show(t("chores.imported", { count: result.created }), {
+          label: t("today.undo"),
+          run: () => void undoImport(before).catch((failure: unknown) => toast.show(errorMessage(t, failure))),
+        });
+        setFile(null);
+        if (input.current) input.current.value = "";
+      },
+    });
+  }
 
   return (
     <div className="card" id="import" ref={card}>
@@ -109,21 +169,44 @@ function CsvPanel() {
           className="form"
           onSubmit={(event) => {
             event.preventDefault();
-            const file = input.current?.files?.[0];
-            if (!file) return;
-            importCsv.mutate(file, {
-              onSuccess: (result) => {
-                toast.show(t("chores.imported", { count: result.created }));
-                if (input.current) input.current.value = "";
-              },
-            });
+            upload();
           }}
         >
           <label>
             {t("chores.importFile")}
-            <input ref={input} type="file" name="csv" accept=".csv,text/csv" required />
+            <input
+              ref={input}
+              type="file"
+              name="csv"
+              accept=".csv,text/csv"
+              required
+              onChange={(e) => void choose(e.target.files?.[0])}
+            />
             <small>{t("chores.importHint")}</small>
           </label>
+          {file?.preview && (
+            <div className="import-preview">
+              <p>{t("chores.previewSummary", { fresh, known })}</p>
+              {known > 0 && (
+                <label className="check">
+                  <input type="checkbox" checked={skipKnown} onChange={(e) => setSkipKnown(e.target.checked)} />
+                  {t("chores.skipKnown")}
+                </label>
+              )}
+              <ul className="list">
+                {file.preview.rows.map((row) => (
+                  <li key={row.line} className={row.known && skipKnown ? "row skipped" : "row"}>
+                    <span className="grow">
+                      <strong>{row.name}</strong> {row.category && <span className="badge">{row.category}</span>}
+                    </span>
+                    <span className={row.known ? "badge skipped" : "badge"}>
+                      {row.known ? t("chores.previewKnown") : t("chores.previewNew")}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
           <button type="submit" disabled={importCsv.isPending}>
             {t("chores.import")}
           </button>
@@ -140,7 +223,8 @@ function CsvPanel() {
               <tbody>
                 {error.rows.map((row) => (
                   <tr key={row.row}>
-                    <td>{row.row}</td>
+                    {/* The line in the person's file, not in the upload without skipped rows. */}
+                    <td>{lines.get(row.row) ?? row.row}</td>
                     <td>
                       {row.errors.map((problem) => (
                         <div key={problem}>{describeRowProblem(t, problem)}</div>
