@@ -78,12 +78,12 @@ api-client: $(NPM_STAMP)
 # Debian's chromium, nginx and a Japanese font (for readable screenshots) for the end-to-end
 # tests, libatomic1, which the Node that Playwright's driver bundles needs, and curl, which the
 # CI workflow's schema download (tested here) uses, restic, which the backup drills run, and
-# prometheus (whose promtool checks the scrape configuration and unit-tests the alert rules) with
-# the postgres and node exporters, which the dashboards' queries run against, and the
-# Alertmanager that delivers a test alert.
+# prometheus (whose promtool checks the scrape configuration and unit-tests the alert rules) and
+# victoria-metrics with the postgres and node exporters, which the dashboards' queries run
+# against, and the Alertmanager that delivers a test alert.
 test-deps:
 	@scripts/ensure-debian-packages "make test" \
-		chromium nginx fonts-ipafont-gothic libatomic1 curl restic prometheus \
+		chromium nginx fonts-ipafont-gothic libatomic1 curl restic prometheus victoria-metrics \
 		prometheus-postgres-exporter prometheus-node-exporter prometheus-alertmanager
 
 run: venv

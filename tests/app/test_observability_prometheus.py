@@ -1,7 +1,8 @@
-"""The dashboards' queries against real series: Debian's Prometheus scrapes the backend (served by
-uvicorn on PostgreSQL 16), Debian's postgres_exporter on that database and node_exporter on this
-machine, while a family uses the app; then every query of the provisioned dashboards must return
-data. The cluster runs VictoriaMetrics, which reads the same PromQL.
+"""The dashboards' queries against real series: Debian's Prometheus and Debian's VictoriaMetrics
+(the cluster's store) scrape the backend (served by uvicorn on PostgreSQL 16), Debian's
+postgres_exporter on that database and node_exporter on this machine, while a family uses the
+app; then every query of the provisioned dashboards must return data from both. Their memory
+after the run is the measurement behind choosing VictoriaMetrics (README: Observability).
 
 Queries over what this machine cannot have are listed with the reason: kube-state-metrics (no
 Kubernetes here) and, when the machine has none, thermal zones and ext4/xfs/btrfs file systems.
@@ -27,6 +28,7 @@ from tests.support.servers import free_port, stop, uvicorn, wait_until_up
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO / "ansible" / "roles" / "platform" / "files" / "observability" / "dashboards"
 PROMETHEUS = Path("/usr/bin/prometheus")
+VICTORIA_METRICS = Path("/usr/bin/victoria-metrics")
 POSTGRES_EXPORTER = Path("/usr/bin/prometheus-postgres-exporter")
 NODE_EXPORTER = Path("/usr/bin/prometheus-node-exporter")
 # The production database's name, which the PostgreSQL dashboard selects.
@@ -78,14 +80,22 @@ def query(base: str, promql: str) -> list[dict[str, Any]]:
     return result
 
 
+def rss_mib(process: subprocess.Popen[bytes]) -> float:
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 @pytest.fixture(scope="module")
-def prometheus(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    for program in (PROMETHEUS, POSTGRES_EXPORTER, NODE_EXPORTER):
+def stores(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The base URL of each store, and its resident memory after the run (MiB)."""
+    for program in (PROMETHEUS, VICTORIA_METRICS, POSTGRES_EXPORTER, NODE_EXPORTER):
         if not program.exists():
             pytest.fail(f"{program} is missing: run `make test-deps`")
     tmp = tmp_path_factory.mktemp("prometheus")
     socket_dir = make_url(database).query["host"]
     exporter_port, node_port, prometheus_port = free_port(), free_port(), free_port()
+    victoria_port = free_port()
     processes: list[subprocess.Popen[bytes]] = []
     with uvicorn(database, extra_env={"LOG_LEVEL": "WARNING"}) as backend:
         try:
@@ -119,21 +129,41 @@ def prometheus(database: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 ],
             }
             (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
-            base = f"http://127.0.0.1:{prometheus_port}"
-            processes.append(
-                start(
-                    [
-                        str(PROMETHEUS),
-                        f"--config.file={tmp / 'prometheus.yml'}",
-                        f"--storage.tsdb.path={tmp / 'data'}",
-                        f"--web.listen-address=127.0.0.1:{prometheus_port}",
-                    ],
-                    f"{base}/-/ready",
-                )
+            bases = {
+                "prometheus": f"http://127.0.0.1:{prometheus_port}",
+                "victoria-metrics": f"http://127.0.0.1:{victoria_port}",
+            }
+            prometheus = start(
+                [
+                    str(PROMETHEUS),
+                    f"--config.file={tmp / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={tmp / 'prometheus'}",
+                    f"--web.listen-address=127.0.0.1:{prometheus_port}",
+                ],
+                f"{bases['prometheus']}/-/ready",
             )
+            processes.append(prometheus)
+            victoria = start(
+                [
+                    str(VICTORIA_METRICS),
+                    f"-promscrape.config={tmp / 'prometheus.yml'}",
+                    f"-storageDataPath={tmp / 'victoria-metrics'}",
+                    f"-httpListenAddr=127.0.0.1:{victoria_port}",
+                    # Answer with the newest samples (by default it hides the last 30 s).
+                    "-search.latencyOffset=0s",
+                ],
+                f"{bases['victoria-metrics']}/health",
+            )
+            processes.append(victoria)
             use_the_app(backend, seconds=6)
             time.sleep(2)  # the last requests scraped
-            yield base
+            yield {
+                "bases": bases,
+                "rss_mib": {
+                    "prometheus": rss_mib(prometheus),
+                    "victoria-metrics": rss_mib(victoria),
+                },
+            }
         finally:
             for process in reversed(processes):
                 stop(process)
@@ -166,13 +196,15 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
     ]
 
 
-def test_every_dashboard_query_returns_data(prometheus: str) -> None:
+@pytest.mark.parametrize("store", ["prometheus", "victoria-metrics"])
+def test_every_dashboard_query_returns_data(stores: dict[str, Any], store: str) -> None:
+    base = stores["bases"][store]
     checked, lacking = [], []
     for dashboard, title, expr in dashboard_queries():
         if reason := machine_lacks(expr):
             lacking.append((dashboard, title, reason))
             continue
-        assert query(prometheus, expr), f"{dashboard} / {title}: no data for {expr}"
+        assert query(base, expr), f"{store}: {dashboard} / {title}: no data for {expr}"
         checked.append((dashboard, title))
     assert len(checked) + len(lacking) == 21
     assert all(dashboard == "pis" for dashboard, _, _ in lacking)
@@ -180,7 +212,15 @@ def test_every_dashboard_query_returns_data(prometheus: str) -> None:
     assert len([d for d, _ in checked if d != "pis"]) == 16
 
 
-def test_the_app_series_carry_what_the_family_did(prometheus: str) -> None:
+def test_victoria_metrics_holds_the_same_series_in_less_memory(stores: dict[str, Any]) -> None:
+    rss = stores["rss_mib"]
+    print(f"resident memory after the run: {rss}")  # the README quotes it
+    assert rss["victoria-metrics"] < rss["prometheus"]
+
+
+def test_the_app_series_carry_what_the_family_did(stores: dict[str, Any]) -> None:
+    prometheus = stores["bases"]["prometheus"]
+
     def value(promql: str) -> float:
         [sample] = query(prometheus, promql)
         return float(sample["value"][1])
