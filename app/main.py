@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from app.api.routes import (
+    api_tokens,
     auth,
     calendar_feeds,
     chores,
@@ -39,6 +40,7 @@ API_ROUTERS = (
     completions.router,
     due.router,
     calendar_feeds.router,
+    api_tokens.router,
 )
 
 

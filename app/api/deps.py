@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
-from fastapi import Cookie, Depends, Path, Request
+from fastapi import Cookie, Depends, Header, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -60,6 +60,17 @@ def current_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def bearer(authorization: str | None) -> str | None:
+    """The token of `Authorization: Bearer <token>`. Other schemes are not the app's (a
+    browser may replay Basic credentials of a proxy on its own) and are ignored."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    if not credentials.strip():
+        raise UnauthenticatedError()
+    return credentials.strip()
+
+
 def household_member(minimum: Role) -> Callable[..., access.Member]:
     """The single authorization check of household-scoped routes. It reads only: the household's
     revision follows its writes in the data layer (app.models.revisions)."""
@@ -70,10 +81,19 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
         db: DbDep,
         household_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         token: SessionToken = None,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> access.Member:
         state = request.app.state
         with state.autocommit_engine.connect() as connection:
-            member = access.member_of(connection, state.settings, token, household_id, minimum)
+            # With a bearer token the cookie is not looked at: that is what lets the CSRF
+            # defence pass such requests (app.core.middleware).
+            api_token = bearer(authorization)
+            if api_token is not None:
+                member = access.member_by_api_token(
+                    connection, state.settings, api_token, household_id, minimum
+                )
+            else:
+                member = access.member_of(connection, state.settings, token, household_id, minimum)
         logs.note_user(member.user_id)
         return member
 

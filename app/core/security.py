@@ -63,6 +63,14 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# Recognisable in a leaked file or a secret scanner's rules.
+API_TOKEN_PREFIX = "htm_"  # noqa: S105 (a prefix, not a secret)
+
+
+def new_api_token() -> str:
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
 

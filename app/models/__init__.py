@@ -1,11 +1,12 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
-from app.models.accounts import LoginAddress, LoginFailure, User, UserSession
+from app.models.accounts import ApiToken, LoginAddress, LoginFailure, User, UserSession
 from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion
 from app.models.households import Household, Invite, Membership, Role
 from app.models.original_import import OriginalImportRow
 
 __all__ = [
+    "ApiToken",
     "CalendarFeed",
     "Chore",
     "ChoreMember",

@@ -1,4 +1,4 @@
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -74,3 +74,24 @@ class InvitePreviewOut(Model):
     household_name: str
     role: Role
     expires_at: Instant
+
+
+ApiScope = Literal["read", "write"]
+
+
+class ApiTokenCreateIn(Input):
+    name: Name
+    scope: ApiScope = "read"
+
+
+class ApiTokenOut(Model):
+    id: int
+    name: str
+    scope: ApiScope
+    created_at: Instant
+
+
+class ApiTokenCreatedOut(ApiTokenOut):
+    """The token itself is shown this once: only a keyed hash of it is kept."""
+
+    token: str

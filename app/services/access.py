@@ -10,7 +10,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.security import keyed_hash
 from app.domain.errors import ForbiddenError, NotFoundError, UnauthenticatedError
-from app.models import Household, Membership, Role, User, UserSession
+from app.models import ApiToken, Household, Membership, Role, User, UserSession
 
 
 class HouseholdClock(Protocol):
@@ -43,6 +43,7 @@ class Member:
     display_name: str
     household: HouseholdView
     role: Role
+    by_token: bool = False  # an API token's holder, not a person logged in
 
 
 def _member_rows() -> Any:
@@ -70,8 +71,38 @@ def _member_rows() -> Any:
     )
 
 
-# Built once: it runs on every household request, and building it costs more than running it.
+def _token_rows() -> Any:
+    tokens, users, memberships, households = (
+        ApiToken.__table__,
+        User.__table__,
+        Membership.__table__,
+        Household.__table__,
+    )
+    return (
+        select(
+            tokens.c.user_id,
+            tokens.c.household_id.label("token_household_id"),
+            tokens.c.scope,
+            users.c.display_name,
+            memberships.c.role,
+            households,
+        )
+        .select_from(
+            tokens.join(users, users.c.id == tokens.c.user_id)
+            .outerjoin(
+                memberships,
+                (memberships.c.user_id == tokens.c.user_id)
+                & (memberships.c.household_id == tokens.c.household_id),
+            )
+            .outerjoin(households, households.c.id == memberships.c.household_id)
+        )
+        .where(tokens.c.token_hash == bindparam("token_hash"))
+    )
+
+
+# Built once: they run on every household request, and building one costs more than running it.
 _MEMBER_ROWS = _member_rows()
+_TOKEN_ROWS = _token_rows()
 
 
 def member_of(
@@ -92,6 +123,26 @@ def member_of(
                 "now": utcnow(),
             },
         ).one_or_none()
+    return _member(row, minimum)
+
+
+def member_by_api_token(
+    connection: Connection, settings: Settings, token: str, household_id: int, minimum: Role
+) -> Member:
+    """The holder of an API token, in one statement. A token opens its own household only (any
+    other answers 404, as to an outsider), as a viewer (`read`) or at most a member (`write`),
+    and only while its owner is a member."""
+    row = connection.execute(
+        _TOKEN_ROWS, {"token_hash": keyed_hash(settings.secret, token)}
+    ).one_or_none()
+    if row is None:
+        raise UnauthenticatedError()
+    if row.token_household_id != household_id:
+        raise NotFoundError("Household")
+    return _member(row, minimum, scope=row.scope)
+
+
+def _member(row: Any, minimum: Role, scope: str | None = None) -> Member:
     if row is None:
         raise UnauthenticatedError()
     if row.role is None:
@@ -104,11 +155,22 @@ def member_of(
         created_at=row.created_at,
         revision=row.revision,
     )
+    role = Role(row.role)
+    if scope is not None:
+        role = Role.VIEWER if scope == "read" or role is Role.VIEWER else Role.MEMBER
     member = Member(
-        user_id=row.user_id, display_name=row.display_name, household=household, role=Role(row.role)
+        user_id=row.user_id,
+        display_name=row.display_name,
+        household=household,
+        role=role,
+        by_token=scope is not None,
     )
     if member.role.rank < minimum.rank:
-        raise ForbiddenError(
-            "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"
-        )
+        raise ForbiddenError(_refusal(member))
     return member
+
+
+def _refusal(member: Member) -> str:
+    if member.by_token:
+        return "This token cannot do this: read tokens only read, and no token administers"
+    return "Viewers can only look" if member.role is Role.VIEWER else "Only admins can do this"

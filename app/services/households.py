@@ -10,7 +10,7 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
 from app.domain.errors import ConflictError, ErrorCode, ForbiddenError, GoneError, NotFoundError
-from app.models import CalendarFeed, Chore, Household, Invite, Membership, Role, User
+from app.models import ApiToken, CalendarFeed, Chore, Household, Invite, Membership, Role, User
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
 from app.services import chores
 from app.services.access import Member
@@ -110,9 +110,10 @@ def _ensure_an_admin_remains(db: Session, household_id: int, leaving: Membership
 def _revoke_beyond(db: Session, household_id: int, user_id: int, role: Role | None) -> None:
     """When a member is demoted to `role` (None: removed), what they created with a power they
     no longer have stops working: their pending invites (admins create them; an admin invite
-    would make them admin again) and their calendar feed (members create it; it would go on
-    serving the household, and serve them again if they rejoined). Sessions are per account and
-    the membership is checked on every request: no session is bound to a household."""
+    would make them admin again), their calendar feed (members create it; it would go on
+    serving the household, and serve them again if they rejoined) and their API tokens (a
+    viewer keeps read ones). Sessions are per account and the membership is checked on every
+    request: no session is bound to a household."""
     rank = role.rank if role is not None else -1
     if rank < Role.ADMIN.rank:
         db.execute(
@@ -128,6 +129,11 @@ def _revoke_beyond(db: Session, household_id: int, user_id: int, role: Role | No
                 CalendarFeed.household_id == household_id, CalendarFeed.user_id == user_id
             )
         )
+        # A write token must not write again if the member's power comes back.
+        tokens = delete_rows(ApiToken).where(
+            ApiToken.household_id == household_id, ApiToken.user_id == user_id
+        )
+        db.execute(tokens if rank < Role.VIEWER.rank else tokens.where(ApiToken.scope == "write"))
 
 
 def change_role(db: Session, member: Member, user_id: int, role: Role) -> tuple[Membership, User]:

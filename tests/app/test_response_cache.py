@@ -293,6 +293,12 @@ WRITES: dict[str, Callable[[dict[str, Any]], Write]] = {
     ),
     "DELETE /api/households/{household_id}/members/{user_id}": lambda t: ("admin", {}, 204),
     "POST /api/invites/{code}/accept": lambda t: ("stranger", {}, 200),
+    "POST /api/households/{household_id}/tokens": lambda t: (
+        "member",
+        {"json": {"name": "Home Assistant", "scope": "write"}},
+        201,
+    ),
+    "DELETE /api/households/{household_id}/tokens/{token_id}": lambda t: ("member", {}, 204),
 }
 
 CACHED_READS = [
@@ -315,13 +321,15 @@ def write_operations(app: FastAPI) -> list[str]:
 
 
 def write_target(app: FastAPI) -> dict[str, Any]:
-    """A household with a completed chore the viewer is in, an open invite and a stranger."""
+    """A household with a completed chore the viewer is in, an open invite, a member's API
+    token and a stranger."""
     household_id, people = household_with(app, member="member", viewer="viewer")
     admin, viewer = people["admin"], people["viewer"]
     rotation = {"mode": "round_robin", "members": [viewer.id, people["member"].id]}
     chore = make_chore(admin, household_id, assignment=rotation)
     done = admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201)
     invite = admin.ok("POST", f"{base(household_id)}/invites", 201, json={"role": "member"})
+    token = people["member"].ok("POST", f"{base(household_id)}/tokens", 201, json={"name": "t"})
     return {
         **people,
         "stranger": sign_up(app, "Stranger"),
@@ -330,6 +338,7 @@ def write_target(app: FastAPI) -> dict[str, Any]:
         "completion_id": done["id"],
         "invite_id": invite["id"],
         "code": invite["code"],
+        "token_id": token["id"],
         "user_id": viewer.id,
         "tomorrow": (tokyo_today() + timedelta(days=1)).isoformat(),
     }
