@@ -297,18 +297,23 @@ def test_reimporting_the_export_adds_nothing_and_an_import_can_be_undone(family:
         expect(page.locator(".toast")).to_contain_text("新しく取り込む家事はありません。")
         assert sorted(c["id"] for c in api(context.request, "GET", chores_path)) == before
 
-        # One known row and one new: only the new one is imported, and it can be taken back.
-        two = "category,task_name,frequency\nキッチン,皿洗い,1\n玄関,ゴミ出し,7\n".encode()
-        csv.set_input_files(files=[{"name": "two.csv", "mimeType": "text/csv", "buffer": two}])
-        expect(page.get_by_text("新規 1件・登録済み 1件")).to_be_visible()
+        # One known row and two new: only the new ones are imported, their first due dates
+        # spread over their interval (not all today), and the import can be taken back.
+        rows = "category,task_name,frequency\nキッチン,皿洗い,1\n玄関,ゴミ出し,7\n浴室,カビ取り,30"
+        three = {"name": "three.csv", "mimeType": "text/csv", "buffer": rows.encode()}
+        csv.set_input_files(files=[three])
+        expect(page.get_by_text("新規 2件・登録済み 1件")).to_be_visible()
+        expect(page.locator("select[name=start]")).to_have_value("spread")
         assert layout_problems(page, navigation=True) == []
         page.locator(".import-preview").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "screens" / "ja-admin-phone-import-preview.png"))
         page.get_by_role("button", name="取り込む").click()
         toast = page.locator(".toast")
-        expect(toast).to_contain_text("1件の家事を取り込みました。")
-        names = [c["name"] for c in api(context.request, "GET", chores_path)]
-        assert sorted(names) == sorted([LONG_CHORE, "ゴミ出し", "お風呂掃除", "皿洗い"])
+        expect(toast).to_contain_text("2件の家事を取り込みました。")
+        chores = {c["name"]: c for c in api(context.request, "GET", chores_path)}
+        assert set(chores) == {LONG_CHORE, "ゴミ出し", "お風呂掃除", "皿洗い", "カビ取り"}
+        first = date.fromisoformat(chores["皿洗い"]["next_due"])
+        assert (date.fromisoformat(chores["カビ取り"]["next_due"]) - first).days == 3
         toast.get_by_role("button", name="元に戻す").click()
         expect(toast).to_contain_text("取り込みを元に戻しました。")
         assert sorted(c["id"] for c in api(context.request, "GET", chores_path)) == before

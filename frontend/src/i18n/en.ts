@@ -173,6 +173,12 @@ const en = {
     previewNew: "New",
     previewKnown: "Already here",
     skipKnown: "Skip the chores already here (same category and name)",
+    startLabel: "First due",
+    starts: {
+      spread: "Spread over each chore's interval",
+      interval: "One interval from today",
+      today: "All today",
+    },
     importNothing: "There is nothing new to import.",
     importUndone: "The import was undone.",
     row: "Row",

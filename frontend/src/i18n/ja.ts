@@ -172,6 +172,12 @@ const ja: Catalog = {
     previewNew: "新規",
     previewKnown: "登録済み",
     skipKnown: "登録済みの家事（カテゴリと名前が同じ）は取り込まない",
+    startLabel: "最初の予定日",
+    starts: {
+      spread: "それぞれの間隔の中で分散する",
+      interval: "今日から1周期後",
+      today: "すべて今日",
+    },
     importNothing: "新しく取り込む家事はありません。",
     importUndone: "取り込みを元に戻しました。",
     rowErrors: "問題のある行 (何も取り込まれていません)",

@@ -13,6 +13,12 @@ export function shiftDate(isoDate: string, days: number): string {
   return format(addDays(parseISO(isoDate), days), "yyyy-MM-dd");
 }
 
+/** The first due date of the n-th of several new chores repeating every `days`: spread over the
+ * interval (3 days apart, wrapping), so that a new list does not make everything due today. */
+export function spreadDue(today: string, index: number, days: number): string {
+  return shiftDate(today, days <= 1 ? 0 : (index * 3) % days);
+}
+
 /** Now in `timeZone` as the value of an <input type="datetime-local">. */
 export function localNowInput(timeZone: string, now: Date = new Date()): string {
   return format(new TZDate(now, timeZone), "yyyy-MM-dd'T'HH:mm");

@@ -6,12 +6,12 @@ import { api, ApiError, call, type Chore } from "../../api/client";
 import { errorMessage } from "../../api/errors";
 import { keys, useChoreActions, useChores } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
-import { formatDay } from "../../lib/dates";
+import { formatDay, todayIn } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
 import { groupByCategory } from "./choreForm";
 import { RecurrenceText } from "./RecurrenceText";
 import { describeRowProblem } from "../../api/validation";
-import { preview, readText, selection, type Preview } from "./csvPreview";
+import { preview, readText, selection, STARTS, type Preview, type Start } from "./csvPreview";
 
 export default function ChoresPage() {
   const { t, i18n } = useTranslation();
@@ -97,6 +97,7 @@ function CsvPanel() {
   const { hash } = useLocation();
   const [file, setFile] = useState<{ blob: File; preview: Preview | null } | null>(null);
   const [skipKnown, setSkipKnown] = useState(true);
+  const [start, setStart] = useState<Start>("spread");
   const [lines, setLines] = useState<Map<number, number>>(new Map());
   const error = importCsv.error;
   // Linked from the empty household's guidance (#import): the browser cannot scroll to a part
@@ -138,7 +139,7 @@ function CsvPanel() {
     if (!file) return;
     let upload: File = file.blob;
     if (file.preview) {
-      const chosen = selection(file.preview, skipKnown);
+      const chosen = selection(file.preview, skipKnown, start, todayIn(household.time_zone));
       if (chosen.lines.size === 0) return toast.show(t("chores.importNothing"));
       upload = new File([chosen.csv], file.blob.name, { type: "text/csv" });
       setLines(chosen.lines);
@@ -193,6 +194,16 @@ function CsvPanel() {
                   {t("chores.skipKnown")}
                 </label>
               )}
+              <label>
+                {t("chores.startLabel")}
+                <select name="start" value={start} onChange={(e) => setStart(e.target.value as Start)}>
+                  {STARTS.map((s) => (
+                    <option key={s} value={s}>
+                      {t(`chores.starts.${s}`)}
+                    </option>
+                  ))}
+                </select>
+              </label>
               <ul className="list">
                 {file.preview.rows.map((row) => (
                   <li key={row.line} className={row.known && skipKnown ? "row skipped" : "row"}>

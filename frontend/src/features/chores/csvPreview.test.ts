@@ -47,3 +47,41 @@ describe("preview", () => {
     expect(preview("a,b\n1,2\n", existing)).toBeNull();
   });
 });
+
+describe("first due dates of an import", () => {
+  const original = "category,task_name,frequency\nキッチン,皿洗い,1\n浴室,カビ取り,30\n寝室,衣替え,180\n";
+
+  it("rewrites the original app's rows as the export's columns with a spread first date", () => {
+    const file = preview(original, [])!;
+    expect(selection(file, true, "spread", "2026-11-30").csv).toBe(
+      "name,category,recurrence,every,unit,anchor,next_due\r\n" +
+        "皿洗い,キッチン,interval,1,day,completion,2026-11-30\r\n" +
+        "カビ取り,浴室,interval,30,day,completion,2026-12-03\r\n" +
+        "衣替え,寝室,interval,180,day,completion,2026-12-06\r\n",
+    );
+  });
+
+  it("can start every chore one interval from today", () => {
+    const file = preview(original, [])!;
+    const rows = selection(file, true, "interval", "2026-11-30").csv.trim().split("\r\n").slice(1);
+    expect(rows.map((row) => row.split(",").at(-1))).toEqual(["2026-12-01", "2026-12-30", "2027-05-29"]);
+  });
+
+  it("keeps the export's own dates and the rules that know their days", () => {
+    const text =
+      "name,category,recurrence,every,unit,weekdays,next_due\n" +
+      "a,,interval,2,week,,\nb,,weekly,,,1;4,\nc,,interval,1,month,,2027-01-05\n";
+    const rows = selection(preview(text, [])!, true, "interval", "2026-11-30").csv.trim().split("\r\n");
+    expect(rows).toEqual([
+      "name,category,recurrence,every,unit,weekdays,next_due",
+      "a,,interval,2,week,,2026-12-14",
+      "b,,weekly,,,1;4,",
+      "c,,interval,1,month,,2027-01-05",
+    ]);
+  });
+
+  it("leaves a bad interval for the server to name", () => {
+    const file = preview("category,task_name,frequency\nキッチン,皿洗い,毎日\n", [])!;
+    expect(selection(file, true, "spread", "2026-11-30").csv).toContain("皿洗い,キッチン,interval,毎日,day,completion,\r\n");
+  });
+});

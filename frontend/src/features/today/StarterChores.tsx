@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { api, call, type ChoreCreate } from "../../api/client";
 import { keys } from "../../api/queries";
 import { ErrorText, useToast } from "../../components/Feedback";
-import { shiftDate, todayIn } from "../../lib/dates";
+import { spreadDue, todayIn } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
 
 type Unit = ChoreCreate["recurrence"]["unit"];
@@ -28,11 +28,9 @@ type StarterKey = "dishes" | "laundry" | "trash" | "vacuum" | "bath" | "toilet" 
 
 const DAYS: Record<Unit, number> = { day: 1, week: 7, month: 30 };
 
-/** The first due date of the n-th picked chore: spread over its interval, so that a new list
- * does not make everything due today (daily ones are). */
+/** The first due date of the n-th picked chore, spread over its interval (daily ones today). */
 export function firstDue(today: string, index: number, every: number, unit: Unit): string {
-  const days = every * DAYS[unit];
-  return shiftDate(today, days <= 1 ? 0 : (index * 3) % days);
+  return spreadDue(today, index, every * DAYS[unit]);
 }
 
 /** A new household picks its first chores from a starter list instead of typing them. */
