@@ -130,7 +130,7 @@ class Backup(Construct):
         self.pod_labels = {"app.kubernetes.io/name": "postgres-backup"}
         namespace = cdk8s.Chart.of(self).namespace
         claim = self._claim(storage_class, namespace)
-        restic_password = SealedSecret(
+        backup_secret = SealedSecret(
             self, "secret", name=BACKUP_SECRET, encrypted_data=encrypted_data
         ).secret
         self.common_env = {
@@ -150,7 +150,7 @@ class Backup(Construct):
         self.restic_env = {
             "RESTIC_REPOSITORY": kplus.EnvValue.from_value(REPOSITORY),
             "RESTIC_PASSWORD": kplus.EnvValue.from_secret_value(
-                kplus.SecretValue(secret=restic_password, key="RESTIC_PASSWORD")
+                kplus.SecretValue(secret=backup_secret, key="RESTIC_PASSWORD")
             ),
             "RESTIC_CACHE_DIR": kplus.EnvValue.from_value(f"{TMP}/restic-cache"),
         }
@@ -168,7 +168,7 @@ class Backup(Construct):
                 "OFFSITE_REPOSITORY": kplus.EnvValue.from_value(settings.offsite.repository),
                 **{
                     key: kplus.EnvValue.from_secret_value(
-                        kplus.SecretValue(secret=restic_password, key=key)
+                        kplus.SecretValue(secret=backup_secret, key=key)
                     )
                     for key in OFFSITE_KEYS
                 },
