@@ -265,6 +265,10 @@ def test_the_scrape_targets_match_the_app(stack: Manifests) -> None:
     assert jobs["household-backend"]["kubernetes_sd_configs"][0]["namespaces"] == {
         "names": [PRODUCTION["namespace"]]
     }
+    # A target's namespace label would rename the series' own (a Certificate's namespace, in
+    # the alert CertificateExpiringSoon) to exported_namespace.
+    for job in jobs.values():
+        assert all(r.get("target_label") != "namespace" for r in job.get("relabel_configs", []))
     exporter = values(stack, "HelmChart", "postgres-exporter")
     assert exporter["fullnameOverride"] == "postgres-exporter"
     assert exporter["service"]["port"] == 9187
