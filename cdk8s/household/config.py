@@ -129,6 +129,10 @@ class ObservabilitySettings(_Settings):
 
     namespace: DnsLabel = "monitoring"
     trace_sample_rate: float = Field(default=0.1, ge=0, le=1)
+    # The exporter of nginx's counters beside each frontend pod.
+    nginx_exporter: Resources = Resources(
+        requests=Quantities(cpu="5m", memory="16Mi"), limits=Quantities(cpu="50m", memory="32Mi")
+    )
 
 
 class EnvironmentConfig(_Settings):

@@ -9,6 +9,7 @@ import cdk8s
 
 from .config import EnvironmentConfig
 from .disruption import disruption_budget
+from .observability import NGINX_EXPORTER_IMAGE, NGINX_EXPORTER_PORT, NGINX_STATUS_URL
 from .pods import (
     TMP,
     cluster_ip_service,
@@ -111,6 +112,26 @@ class Frontend(Construct):
                 },
             ),
         )
+        if config.observability:
+            # nginx's counters (requests, connections) as Prometheus metrics, for the scraper.
+            deployment.add_container(
+                name="nginx-exporter",
+                image=NGINX_EXPORTER_IMAGE,
+                image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
+                args=[
+                    f"--nginx.scrape-uri={NGINX_STATUS_URL}",
+                    f"--web.listen-address=:{NGINX_EXPORTER_PORT}",
+                ],
+                ports=[kplus.ContainerPort(number=NGINX_EXPORTER_PORT, name="metrics")],
+                resources=resources(config.observability.nginx_exporter),
+                security_context=container_security(),
+                liveness=kplus.Probe.from_tcp_socket(
+                    port=NGINX_EXPORTER_PORT, period_seconds=seconds(30)
+                ),
+                readiness=kplus.Probe.from_tcp_socket(
+                    port=NGINX_EXPORTER_PORT, period_seconds=seconds(10)
+                ),
+            )
         self.service = cluster_ip_service(
             self, self.service_name, PORT, port_name="http", selects="frontend"
         )

@@ -1,8 +1,8 @@
 """NetworkPolicies: deny everything in the namespace, then allow exactly the network flow of the
 deployment contract (ingress controller -> frontend -> backend -> postgres) plus DNS, the nightly
 backup's connection to postgres, cert-manager's HTTP-01 solver for certificate renewals, and,
-with the observability stack, its scraper to the backend and to postgres_exporter (which reads
-postgres) and the backend's traces to Tempo."""
+with the observability stack, its scraper to the backend, to nginx's exporter and to
+postgres_exporter (which reads postgres), and the backend's traces to Tempo."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from constructs import Construct
 from .observability import (
     EXPORTER_LABELS,
     EXPORTER_PORT,
+    NGINX_EXPORTER_PORT,
     SCRAPER_LABELS,
     TEMPO_OTLP_PORT,
     TRACE_STORE_LABELS,
@@ -83,10 +84,15 @@ class NetworkPolicies(Construct):
                 )
             ],
         )
+        frontend_in = [k8s.NetworkPolicyIngressRule(from_=[controller], ports=_tcp(frontend.port))]
+        if scraper:
+            frontend_in.append(
+                k8s.NetworkPolicyIngressRule(from_=[scraper], ports=_tcp(NGINX_EXPORTER_PORT))
+            )
         self._policy(
             "frontend",
             frontend.labels,
-            ingress=[k8s.NetworkPolicyIngressRule(from_=[controller], ports=_tcp(frontend.port))],
+            ingress=frontend_in,
             egress=[
                 k8s.NetworkPolicyEgressRule(to=[_peer(backend.labels)], ports=_tcp(backend.port))
             ],

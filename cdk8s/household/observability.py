@@ -11,6 +11,10 @@ TRACE_STORE_LABELS = {ROLE_LABEL: "trace-store"}
 # postgres_exporter runs in the app's namespace, beside the database whose Secret it reads.
 EXPORTER_LABELS = {ROLE_LABEL: "postgres-exporter"}
 EXPORTER_PORT = 9187
+# nginx's stub_status on loopback (frontend/nginx.conf), exported beside it for the scraper.
+NGINX_STATUS_URL = "http://127.0.0.1:8081/stub_status"
+NGINX_EXPORTER_IMAGE = "nginx/nginx-prometheus-exporter:1.4.1"
+NGINX_EXPORTER_PORT = 9113
 # Tempo's OTLP over HTTP receiver (release `tempo`).
 TEMPO_SERVICE = "tempo"
 TEMPO_OTLP_PORT = 4318

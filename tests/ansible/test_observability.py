@@ -211,6 +211,7 @@ def test_the_scrape_configuration_passes_promtool(
     jobs = [job["job_name"] for job in config["scrape_configs"]]
     assert jobs == [
         "household-backend",
+        "household-frontend",
         "postgres",
         "node",
         "kube-state-metrics",
@@ -226,7 +227,7 @@ def test_the_scrape_configuration_passes_promtool(
         if job.pop("kubernetes_sd_configs", None):
             job["static_configs"] = [{"targets": ["discovered.invalid:80"]}]
             discovered += 1
-    assert discovered == 4
+    assert discovered == 5
     # promtool opens the files a job names: the pod's service account is one here.
     account = tmp_path / "serviceaccount"
     account.mkdir()
@@ -262,6 +263,7 @@ def test_the_scrape_targets_match_the_app(stack: Manifests) -> None:
     jobs = {job["job_name"]: job for job in scrape_config(stack)["scrape_configs"]}
     keep = jobs["household-backend"]["relabel_configs"][0]
     assert keep["regex"] == "backend;8000"
+    assert jobs["household-frontend"]["relabel_configs"][0]["regex"] == "frontend;9113"
     assert jobs["household-backend"]["kubernetes_sd_configs"][0]["namespaces"] == {
         "names": [PRODUCTION["namespace"]]
     }

@@ -100,6 +100,7 @@ PORTS = [
     ("TCP", 53),
     ("TCP", 443),
     ("TCP", 9187),
+    ("TCP", 9113),
     ("TCP", 4318),
 ]
 
@@ -117,6 +118,7 @@ def expected_flows(controller: Pod, observed: bool) -> set[tuple[Pod, Pod, tuple
     if observed:
         flows |= {
             (SCRAPER, BACKEND, ("TCP", 8000)),
+            (SCRAPER, FRONTEND, ("TCP", 9113)),
             (SCRAPER, EXPORTER, ("TCP", 9187)),
             (EXPORTER, POSTGRES, ("TCP", 5432)),
             (BACKEND, TEMPO, ("TCP", 4318)),

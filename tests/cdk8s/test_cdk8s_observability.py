@@ -46,3 +46,24 @@ def test_the_labels_are_the_ones_the_platform_role_sets() -> None:
     assert defaults["platform_observability_namespace"] == "monitoring"
     assert "'service': {'port': 9187}" in template
     assert observability.EXPORTER_PORT == 9187
+
+
+def test_nginx_counters_are_exported_beside_each_frontend_in_production(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    def containers(env: str) -> dict[str, dict[str, object]]:
+        pod = synthesized[env].get("Deployment", "frontend")["spec"]["template"]["spec"]
+        return {c["name"]: c for c in pod["containers"]}
+
+    exporter = containers("production")["nginx-exporter"]
+    assert exporter["image"] == "nginx/nginx-prometheus-exporter:1.4.1"
+    assert exporter["args"] == [
+        "--nginx.scrape-uri=http://127.0.0.1:8081/stub_status",
+        "--web.listen-address=:9113",
+    ]
+    assert exporter["ports"] == [{"containerPort": 9113, "name": "metrics"}]
+    assert set(containers("staging")) == {"frontend"}
+    # The address nginx serves its counters on (loopback, in the pod).
+    nginx = (REPO / "frontend" / "nginx.conf").read_text()
+    assert "listen 127.0.0.1:8081;" in nginx
+    assert "location = /stub_status {\n        stub_status;" in nginx

@@ -32,8 +32,9 @@ def _all_containers(env: Synthesized) -> list[tuple[str, str, str, dict[str, Any
 
 def test_every_container_has_requests_and_limits(env: Synthesized) -> None:
     found = _all_containers(env)
-    # postgres x2, backend x3, frontend, backup (pg-dump, restic), restore (restic-dump, pg-restore)
-    assert len(found) == 10
+    # postgres x2, backend x3, frontend, backup (pg-dump, restic), restore (restic-dump,
+    # pg-restore), and nginx's exporter beside the frontend where the observability stack runs
+    assert len(found) == (11 if env.config.observability else 10)
     for workload, _, name, container, _ in found:
         res = container.get("resources", {})
         for bound in ("requests", "limits"):
@@ -54,7 +55,8 @@ def test_every_long_running_container_has_liveness_and_readiness_probes(env: Syn
         for c in _all_containers(env)
         if c[1] == "containers" and c[0] not in {"postgres-backup", "postgres-restore"}
     ]
-    assert {c[2] for c in long_running} == {"postgres", "backend", "frontend"}
+    exporter = {"nginx-exporter"} if env.config.observability else set()
+    assert {c[2] for c in long_running} == {"postgres", "backend", "frontend", *exporter}
     for workload, _, name, container, _ in long_running:
         assert "livenessProbe" in container, (workload, name)
         assert "readinessProbe" in container, (workload, name)

@@ -50,7 +50,8 @@ def site(built_frontend: Path, postgres_admin_url: str) -> Iterator[Site]:
             backend = backend_url.removeprefix("http://")
             # A copy the workers can read wherever the checkout is (a home of mode 0700).
             served = shutil.copytree(built_frontend, workdir / "dist")
-            config = render_site(workdir, site_port, backend, served)
+            status_port = free_port()
+            config = render_site(workdir, site_port, backend, served, status_port)
             nginx = subprocess.Popen(
                 [
                     str(NGINX),
@@ -69,6 +70,7 @@ def site(built_frontend: Path, postgres_admin_url: str) -> Iterator[Site]:
                 url=f"http://127.0.0.1:{site_port}",
                 backend_url=backend_url,
                 access_log=workdir / "access.log",
+                status_url=f"http://127.0.0.1:{status_port}/stub_status",
             )
     finally:
         if nginx is not None:

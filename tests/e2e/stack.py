@@ -13,6 +13,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 IMAGE_ROOT = "root /usr/share/nginx/html;"
 IMAGE_TEMP = "/var/cache/nginx/"
 IMAGE_ACCESS_LOG = "/var/log/nginx/access.log"
+IMAGE_STATUS_LISTEN = "listen 127.0.0.1:8081;"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -33,7 +34,7 @@ def render_template(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def render_site(directory: Path, port: int, backend: str, root: Path) -> Path:
+def render_site(directory: Path, port: int, backend: str, root: Path, status_port: int) -> Path:
     """The server template rendered for this machine, inside a minimal main configuration."""
     server = render_template(
         TEMPLATE.read_text(), {"NGINX_PORT": str(port), "BACKEND_ADDRESS": backend}
@@ -43,6 +44,9 @@ def render_site(directory: Path, port: int, backend: str, root: Path) -> Path:
     server = server.replace(IMAGE_ROOT, f"root {root};").replace(IMAGE_TEMP, f"{directory}/cache/")
     assert IMAGE_ACCESS_LOG in server
     server = server.replace(IMAGE_ACCESS_LOG, f"{directory}/access.log")
+    # The counters' port is fixed in the pod; here a free one, beside other tests' nginx.
+    assert IMAGE_STATUS_LISTEN in server
+    server = server.replace(IMAGE_STATUS_LISTEN, f"listen 127.0.0.1:{status_port};")
     # Loopback only on the test machine.
     server = server.replace(f"listen {port};", f"listen 127.0.0.1:{port};")
     (directory / "conf.d").mkdir()
@@ -70,3 +74,4 @@ class Site:
     url: str
     backend_url: str
     access_log: Path
+    status_url: str

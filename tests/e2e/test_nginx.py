@@ -132,3 +132,15 @@ def test_the_access_log_keeps_invite_codes_and_feed_tokens_out(site: Site) -> No
         "/api/invites/{code}/accept",
         "/api/calendar/{token}.ics",
     ]
+
+
+def test_the_counters_answer_on_loopback_for_the_exporter(site: Site) -> None:
+    fetch(site.url + "/")
+    status, _, body = fetch(site.status_url)
+    assert status == 200
+    lines = body.decode().splitlines()
+    assert lines[0].startswith("Active connections: ")
+    assert lines[1].split() == ["server", "accepts", "handled", "requests"]
+    assert int(lines[2].split()[2]) >= 1  # requests handled so far
+    # Not on the site's own port.
+    assert fetch(site.url + "/stub_status")[1]["cache-control"] == "no-cache"  # the SPA's index
