@@ -6,7 +6,7 @@ name, in one validation call per response: FastAPI's `response_model` for single
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from app.domain.recurrence import Rule
 
@@ -49,6 +49,7 @@ class ChoreView:
     assignee: Person | None
     start_date: date
     next_due: date | None
+    due_time: time | None
     last_done_at: datetime | None
     created_at: datetime
 
@@ -68,6 +69,7 @@ class Occurrence:
     name: str
     category: str
     date: date
+    due_time: time | None
     assignee: Person | None
 
 

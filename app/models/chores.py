@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     Boolean,
@@ -9,6 +9,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +50,8 @@ class Chore(Base):
     start_date: Mapped[date] = mapped_column(Date)
     # None once a one-off chore is done: it stays in the history but is never due again.
     next_due: Mapped[date | None] = mapped_column(Date)
+    # Optional time of day it is due by, in the household's zone (None: any time that day).
+    due_time: Mapped[time | None] = mapped_column(Time)
 
     assignment: Mapped[str] = mapped_column(String(12), default="none")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,6 +1,7 @@
 """Per-member secret iCal feeds of upcoming chores, for phone calendars to subscribe to."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy import delete, select
@@ -15,6 +16,8 @@ from app.services import chores
 from app.services.access import Member
 
 FEED_DAYS = 60
+# A chore due by a time shows as this long an event, ending at that time.
+DUE_TIME_EVENT = timedelta(minutes=30)
 
 
 def path_for(token: str) -> str:
@@ -66,12 +69,19 @@ def render(db: Session, settings: Settings, token: str) -> bytes:
         event = Event()
         event.add("uid", f"chore-{item.chore_id}-{item.date.isoformat()}@household-task-manager")
         event.add("dtstamp", stamp)
-        # Due dates are whole days in the household's zone: all-day events, not instants.
-        event.add("dtstart", item.date)
-        event.add("dtend", item.date + timedelta(days=1))
+        if item.due_time is None:
+            # Due dates are whole days in the household's zone: all-day events, not instants.
+            event.add("dtstart", item.date)
+            event.add("dtend", item.date + timedelta(days=1))
+        else:
+            # Due by a time: a short event ending then, in the household's zone (TZID).
+            due = datetime.combine(item.date, item.due_time, ZoneInfo(household.time_zone))
+            event.add("dtstart", due - DUE_TIME_EVENT)
+            event.add("dtend", due)
         event.add("summary", item.name)
         if item.category:
             event.add("categories", [item.category])
         calendar.add_component(event)
+    calendar.add_missing_timezones()  # the VTIMEZONE the timed events' TZID refers to
     ical: bytes = calendar.to_ical()
     return ical

@@ -1,7 +1,7 @@
 """Chores: creation and edits, the due list, the calendar projection, who is assigned."""
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -122,6 +122,7 @@ def _view(row: Row[Any]) -> ChoreView:
         assignee=Person.of(row.assignee_id, row.assignee_name),
         start_date=row.start_date,
         next_due=row.next_due,
+        due_time=row.due_time,
         last_done_at=row.last_done_at,
         created_at=row.created_at,
     )
@@ -222,6 +223,7 @@ def build(household: HouseholdClock, data: ChoreCreateIn, day: date) -> Chore:
         archived=False,
         rotation=[],
         assignee_id=None,
+        due_time=data.due_time,
     )
     rule = _apply_recurrence(chore, data.recurrence)
     _apply_assignment(chore, data.assignment)
@@ -246,8 +248,9 @@ def update(db: Session, member: Member, chore_id: int, data: ChoreUpdateIn) -> C
         value = getattr(data, name)
         if name in fields and value is not None:
             setattr(chore, name, value)
-    if "estimated_minutes" in fields:
-        chore.estimated_minutes = data.estimated_minutes
+    for name in ("estimated_minutes", "due_time"):  # null clears these
+        if name in fields:
+            setattr(chore, name, getattr(data, name))
     if data.assignment is not None:
         require_members(db, member.household.id, data.assignment.members)
         _apply_assignment(chore, data.assignment)
@@ -314,7 +317,16 @@ def due(db: Session, member: Member, window: DueWindow, assignee: int | None) ->
     )
     if assignee is not None:
         statement = statement.where(CHORES.c.assignee_id == assignee)
-    order = (CHORES.c.next_due, CHORES.c.category, CHORES.c.name, CHORES.c.id)
+    # Within a day, chores with a time by it, then the rest (NULLs sort differently per database).
+    due_time = CHORES.c.due_time
+    order = (
+        CHORES.c.next_due,
+        due_time.is_(None),
+        due_time,
+        CHORES.c.category,
+        CHORES.c.name,
+        CHORES.c.id,
+    )
     entries = []
     for chore in _fetch(db, statement.order_by(*order)):
         assert chore.next_due is not None  # selected above
@@ -368,8 +380,18 @@ def calendar(
                     name=chore.name,
                     category=chore.category,
                     date=day,
+                    due_time=chore.due_time,
                     assignee=Person.of(assignee, names.get(assignee)),
                 )
             )
-    items.sort(key=lambda item: (item.date, item.category, item.name, item.chore_id))
+    items.sort(
+        key=lambda item: (
+            item.date,
+            item.due_time is None,
+            item.due_time or time.min,
+            item.category,
+            item.name,
+            item.chore_id,
+        )
+    )
     return items

@@ -647,6 +647,8 @@ export interface components {
              * Format: date
              */
             date: string;
+            /** Due Time */
+            due_time: string | null;
             /** Name */
             name: string;
         };
@@ -669,6 +671,8 @@ export interface components {
              * @default
              */
             category: string;
+            /** Due Time */
+            due_time?: string | null;
             /** Estimated Minutes */
             estimated_minutes?: number | null;
             /** Name */
@@ -700,6 +704,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Due Time */
+            due_time: string | null;
             /** Estimated Minutes */
             estimated_minutes: number | null;
             /** Id */
@@ -728,6 +734,8 @@ export interface components {
             assignment?: components["schemas"]["AssignmentIn"] | null;
             /** Category */
             category?: string | null;
+            /** Due Time */
+            due_time?: string | null;
             /** Estimated Minutes */
             estimated_minutes?: number | null;
             /** Name */

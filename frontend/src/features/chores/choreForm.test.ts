@@ -74,6 +74,7 @@ describe("formFromChore", () => {
       assignee: { user_id: 1, display_name: "A" },
       start_date: "2025-11-01",
       next_due: "2025-11-29",
+      due_time: null,
       last_done_at: null,
       created_at: "2025-11-01T00:00:00+00:00",
     };
