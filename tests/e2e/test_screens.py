@@ -319,3 +319,20 @@ def test_reimporting_the_export_adds_nothing_and_an_import_can_be_undone(family:
         assert sorted(c["id"] for c in api(context.request, "GET", chores_path)) == before
     finally:
         page.close()
+
+
+def test_a_person_changes_their_display_name(family: Family) -> None:
+    context = family.contexts["viewer"]
+    page = context.new_page()
+    try:
+        page.goto("/account")
+        name = page.get_by_role("textbox", name="表示名")
+        expect(name).to_have_value(VIEWER_NAME)
+        name.fill("ばあば")
+        page.get_by_role("button", name="保存").first.click()
+        expect(page.locator(".toast")).to_contain_text("名前を保存しました。")
+        members = api(context.request, "GET", f"/api/households/{family.household}/members")
+        assert "ばあば" in [m["display_name"] for m in members]
+    finally:
+        api(context.request, "PATCH", "/api/auth/me", {"display_name": VIEWER_NAME})
+        page.close()
