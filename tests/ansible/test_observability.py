@@ -195,6 +195,23 @@ def test_one_setting_turns_the_whole_stack_off(tmp_path: Path) -> None:
     assert set(role_vars["platform_observability_charts"]) == set(CHARTS)
 
 
+def test_the_environment_file_turns_the_stack_on_and_names_its_namespace(tmp_path: Path) -> None:
+    """One source with cdk8s: the `observability:` section of production.yaml."""
+    document = yaml.safe_load((REPO / "cdk8s/environments/production.yaml").read_text())
+    document["observability"]["namespace"] = "metrics"
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(yaml.safe_dump(document))
+    manifests = render(tmp_path / "moved", "-e", f"app_environment_file={moved}")
+    assert manifests[("HelmChart", "grafana")]["spec"]["targetNamespace"] == "metrics"
+    assert ("Namespace", "metrics") in manifests
+    del document["observability"]
+    off = tmp_path / "off.yaml"
+    off.write_text(yaml.safe_dump(document))
+    manifests = render(tmp_path / "off", "-e", f"app_environment_file={off}")
+    assert not (tmp_path / "off" / MANIFEST).exists()
+    assert ("HelmChart", "argo-cd") in manifests
+
+
 def test_grafana_is_published_to_the_home_network_only(stack: Manifests) -> None:
     grafana = values(stack, "HelmChart", "grafana")
     assert grafana["service"] == {
