@@ -27,6 +27,9 @@ REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"[0-9A-Za-z._-]{8,64}")
 
 REQUEST_LOGGER = logging.getLogger("app.request")
+# A last net under the rule above: an address inside an error's text (a database's "Key
+# (email)=(...) already exists") is masked wherever it appears in a line.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass
@@ -89,7 +92,7 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _EMAIL.sub("<e-mail>", json.dumps(line, ensure_ascii=False, default=str))
 
 
 class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]

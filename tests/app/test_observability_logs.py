@@ -159,3 +159,15 @@ def test_a_traceback_stays_inside_its_line() -> None:
     entry = json.loads(line)
     assert (entry["message"], entry["level"]) == ("failed here", "ERROR")
     assert "ValueError: broken\nacross lines" in entry["exception"]
+
+
+def test_an_address_inside_an_error_is_masked() -> None:
+    try:
+        raise ValueError("Key (email)=(taken.name+tag@example.co.jp) already exists.")
+    except ValueError:
+        record = logging.getLogger("x").makeRecord(
+            "x", logging.ERROR, __file__, 1, "insert failed", (), exc_info=sys.exc_info()
+        )
+    line = JsonFormatter().format(record)
+    assert "example.co.jp" not in line
+    assert "Key (email)=(<e-mail>) already exists." in json.loads(line)["exception"]
