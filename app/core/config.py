@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_known_address_days: int = Field(default=90, ge=1)
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    password_reset_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
 
     # OWASP's argon2id baseline (19 MiB, 2 passes): affordable on a Raspberry Pi pod.
     argon2_time_cost: int = Field(default=2, ge=1)

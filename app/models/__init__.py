@@ -1,6 +1,13 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
-from app.models.accounts import ApiToken, LoginAddress, LoginFailure, User, UserSession
+from app.models.accounts import (
+    ApiToken,
+    LoginAddress,
+    LoginFailure,
+    PasswordReset,
+    User,
+    UserSession,
+)
 from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion
 from app.models.households import Household, Invite, Membership, Role
 from app.models.original_import import OriginalImportRow
@@ -17,6 +24,7 @@ __all__ = [
     "LoginFailure",
     "Membership",
     "OriginalImportRow",
+    "PasswordReset",
     "Role",
     "User",
     "UserSession",

@@ -1,3 +1,7 @@
+from typing import Annotated
+
+from pydantic import StringConstraints
+
 from app.schemas.common import Email, Input, Instant, Language, Model, Name, Password
 
 
@@ -16,6 +20,18 @@ class LoginIn(Input):
 class PasswordChangeIn(Input):
     current_password: str
     new_password: Password
+
+
+class PasswordResetIn(Input):
+    token: Annotated[str, StringConstraints(min_length=20, max_length=64)]
+    new_password: Password
+
+
+class PasswordResetOut(Model):
+    """The link to give the member (say it, or send it by a message app); it works once."""
+
+    url: str
+    expires_at: Instant
 
 
 class ProfileUpdateIn(Input):

@@ -10,7 +10,17 @@ from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
 from app.domain.errors import ConflictError, ErrorCode, ForbiddenError, GoneError, NotFoundError
-from app.models import ApiToken, CalendarFeed, Chore, Household, Invite, Membership, Role, User
+from app.models import (
+    ApiToken,
+    CalendarFeed,
+    Chore,
+    Household,
+    Invite,
+    Membership,
+    PasswordReset,
+    Role,
+    User,
+)
 from app.schemas.households import HouseholdCreateIn, HouseholdUpdateIn, InviteCreateIn
 from app.services import chores
 from app.services.access import Member
@@ -111,16 +121,28 @@ def _revoke_beyond(db: Session, household_id: int, user_id: int, role: Role | No
     """When a member is demoted to `role` (None: removed), what they created with a power they
     no longer have stops working: their pending invites (admins create them; an admin invite
     would make them admin again), their calendar feed (members create it; it would go on
-    serving the household, and serve them again if they rejoined) and their API tokens (a
-    viewer keeps read ones). Sessions are per account and the membership is checked on every
+    serving the household, and serve them again if they rejoined), their API tokens (a
+    viewer keeps read ones) and the password reset links they made as admins, or that were made
+    for them there. Sessions are per account and the membership is checked on every
     request: no session is bound to a household."""
     rank = role.rank if role is not None else -1
+    if rank < Role.VIEWER.rank:  # a link into an account through a household they left
+        db.execute(
+            delete_rows(PasswordReset).where(
+                PasswordReset.household_id == household_id, PasswordReset.user_id == user_id
+            )
+        )
     if rank < Role.ADMIN.rank:
         db.execute(
             delete_rows(Invite).where(
                 Invite.household_id == household_id,
                 Invite.created_by == user_id,
                 Invite.used_at.is_(None),
+            )
+        )
+        db.execute(
+            delete_rows(PasswordReset).where(
+                PasswordReset.household_id == household_id, PasswordReset.created_by == user_id
             )
         )
     if rank < Role.MEMBER.rank:

@@ -16,6 +16,8 @@ UNSCOPED = {
     ("GET", "/api/auth/me"),
     ("PATCH", "/api/auth/me"),
     ("POST", "/api/auth/password"),
+    # An admin's reset link: its secret token is the credential.
+    ("POST", "/api/auth/password-reset"),
     ("GET", "/api/households"),
     ("POST", "/api/households"),
     ("GET", "/api/invites/{code}"),

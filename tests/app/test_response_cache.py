@@ -299,6 +299,16 @@ WRITES: dict[str, Callable[[dict[str, Any]], Write]] = {
         201,
     ),
     "DELETE /api/households/{household_id}/tokens/{token_id}": lambda t: ("member", {}, 204),
+    "POST /api/households/{household_id}/members/{user_id}/password-reset": lambda t: (
+        "admin",
+        {},
+        201,
+    ),
+    "POST /api/auth/password-reset": lambda t: (
+        "stranger",
+        {"json": {"token": t["reset_token"], "new_password": "a new password, long"}},
+        204,
+    ),
 }
 
 CACHED_READS = [
@@ -330,6 +340,7 @@ def write_target(app: FastAPI) -> dict[str, Any]:
     done = admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201)
     invite = admin.ok("POST", f"{base(household_id)}/invites", 201, json={"role": "member"})
     token = people["member"].ok("POST", f"{base(household_id)}/tokens", 201, json={"name": "t"})
+    reset = admin.ok("POST", f"{base(household_id)}/members/{viewer.id}/password-reset", 201)
     return {
         **people,
         "stranger": sign_up(app, "Stranger"),
@@ -339,6 +350,7 @@ def write_target(app: FastAPI) -> dict[str, Any]:
         "invite_id": invite["id"],
         "code": invite["code"],
         "token_id": token["id"],
+        "reset_token": reset["url"].partition("#")[2],
         "user_id": viewer.id,
         "tomorrow": (tokyo_today() + timedelta(days=1)).isoformat(),
     }

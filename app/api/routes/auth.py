@@ -14,8 +14,15 @@ from app.api.deps import (
 from app.core.config import Settings
 from app.core.errors import ERROR_RESPONSES
 from app.models import User
-from app.schemas.accounts import LoginIn, PasswordChangeIn, ProfileUpdateIn, RegisterIn, UserOut
-from app.services import accounts
+from app.schemas.accounts import (
+    LoginIn,
+    PasswordChangeIn,
+    PasswordResetIn,
+    ProfileUpdateIn,
+    RegisterIn,
+    UserOut,
+)
+from app.services import accounts, password_resets
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -88,6 +95,17 @@ def change_password(
     passwords: PasswordsDep,
 ) -> Response:
     token = accounts.change_password(db, settings, passwords, user, data)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    _set_session_cookie(response, settings, token)
+    return response
+
+
+@router.post("/password-reset", status_code=status.HTTP_204_NO_CONTENT)
+def reset_password(
+    data: PasswordResetIn, db: DbDep, settings: SettingsDep, passwords: PasswordsDep
+) -> Response:
+    """Redeems an admin's reset link: the new password, every other session ended, logged in."""
+    _user, token = password_resets.redeem(db, settings, passwords, data.token, data.new_password)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     _set_session_cookie(response, settings, token)
     return response
