@@ -45,8 +45,13 @@ _current: ContextVar[RequestContext | None] = ContextVar("request_context", defa
 
 
 def request_id_from(header: str | None) -> str:
+    """nginx's id; else, in a traced request, its trace id (app.core.tracing makes nginx's id the
+    trace id too, so with or without nginx one id names the request everywhere); else a new one."""
     if header and _VALID_REQUEST_ID.fullmatch(header):
         return header
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        return format(span.trace_id, "032x")
     return uuid.uuid4().hex
 
 

@@ -2,11 +2,15 @@
 
 A sampled request gives a server span named by its route template, with a child span per SQL
 statement (text with placeholders, never the values), exported over OTLP/HTTP to Tempo in the
-cluster. The log lines carry the trace id (app.core.logs), the span the request id. The provider
-is the app's own, not the global one: each app of the tests traces into its own exporter.
+cluster. nginx's request id (32 hex digits, 128 random bits: a valid trace id) becomes the trace
+id, so nginx's access line, the backend's line (app.core.logs) and Tempo share one id. The
+provider is the app's own, not the global one: each app of the tests traces into its own
+exporter.
 """
 
+import re
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 from fastapi import FastAPI
 from opentelemetry.context import Context
@@ -17,6 +21,7 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     Decision,
     ParentBased,
@@ -27,11 +32,42 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Link, SpanKind, TraceState
 from opentelemetry.util.types import Attributes
 from sqlalchemy import Engine
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
+from app.core.logs import REQUEST_ID_HEADER
 
 # Probes and scrapes come every few seconds: their traces would crowd out the requests.
 UNTRACED_URLS = "/health$,/readiness$,/metrics$"
+
+
+_NGINX_REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+_incoming: ContextVar[int | None] = ContextVar("incoming_request_id", default=None)
+
+
+class RequestIdGenerator(RandomIdGenerator):
+    """Trace ids from nginx's request ids; random ones for requests that do not come through
+    nginx."""
+
+    def generate_trace_id(self) -> int:
+        return _incoming.get() or super().generate_trace_id()
+
+
+class IncomingRequestId:
+    """Outside the instrumentation's middleware, which starts the request's span: notes nginx's
+    id for RequestIdGenerator."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        header = Headers(scope=scope).get(REQUEST_ID_HEADER, "") if scope["type"] == "http" else ""
+        token = _incoming.set(int(header, 16) if _NGINX_REQUEST_ID.fullmatch(header) else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _incoming.reset(token)
 
 
 class RequestRoots(Sampler):
@@ -73,6 +109,7 @@ def install_tracing(
         resource=Resource.create({"service.name": settings.service_name}),
         # Spans below a request follow it. The ratio decides for a caller's traceparent too: a
         # client cannot make the Pi trace every request it sends.
+        id_generator=RequestIdGenerator(),
         sampler=ParentBased(
             root=RequestRoots(settings.trace_sample_rate),
             remote_parent_sampled=RequestRoots(settings.trace_sample_rate),
@@ -88,6 +125,9 @@ def install_tracing(
         excluded_urls=UNTRACED_URLS,
         exclude_spans=["receive", "send"],
     )
+    # The instrumentation builds its middleware around the app's stack; this goes around it.
+    instrumented = app.build_middleware_stack
+    app.build_middleware_stack = lambda: IncomingRequestId(instrumented())  # type: ignore[method-assign]
     tracer = provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
     # The pool gauges come from app.core.metrics; the instrumentation's own go nowhere.
     usage = (

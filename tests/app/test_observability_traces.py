@@ -80,6 +80,27 @@ def test_a_request_is_a_route_span_over_its_sql(
     assert line["trace_id"] == format(route.context.trace_id, "032x")
     assert line["span_id"] == format(route.context.span_id, "016x")
     assert route.attributes["http.request.id"] == line["request_id"]
+    # Without nginx in front, the request is named by its trace id.
+    assert line["request_id"] == line["trace_id"]
+
+
+def test_nginx_request_id_is_the_trace_id(
+    traced: tuple[FastAPI, InMemorySpanExporter], log_lines: io.StringIO
+) -> None:
+    app, exporter = traced
+    admin = household_with(app)[1]["admin"]
+    app.state.tracer_provider.force_flush()
+    exporter.clear()
+    log_lines.truncate(0)
+    log_lines.seek(0)
+    nginx_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = admin.get("/api/auth/me", headers={"X-Request-ID": nginx_id})
+    assert response.headers["x-request-id"] == nginx_id
+    app.state.tracer_provider.force_flush()
+    [server] = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert format(server.context.trace_id, "032x") == nginx_id
+    [line] = [json.loads(text) for text in log_lines.getvalue().splitlines()]
+    assert line["request_id"] == line["trace_id"] == nginx_id
 
 
 def test_probes_are_not_traced(traced: tuple[FastAPI, InMemorySpanExporter]) -> None:
