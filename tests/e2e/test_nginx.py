@@ -123,14 +123,17 @@ def test_the_access_log_keeps_invite_codes_and_feed_tokens_out(site: Site) -> No
     assert fetch(site.url + f"/api/invites/{code}")[0] == 401
     assert fetch(site.url + f"/api/invites/{code}/accept", method="POST")[0] == 403
     assert fetch(site.url + f"/api/calendar/{token}.ics")[0] == 404
+    # The invite link's page: logged as what answered it (the SPA's index), without the code.
+    assert fetch(site.url + f"/invite/{code}")[0] == 200
     text = site.access_log.read_text()
     assert code not in text
     assert token not in text
-    paths = [line["path"] for line in access_log_lines(site)][-3:]
+    paths = [line["path"] for line in access_log_lines(site)][-4:]
     assert paths == [
         "/api/invites/{code}",
         "/api/invites/{code}/accept",
         "/api/calendar/{token}.ics",
+        "/index.html",
     ]
 
 
