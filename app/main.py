@@ -87,7 +87,7 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_credentials=True,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", CSRF_HEADER],
+            allow_headers=["Content-Type", CSRF_HEADER, "Idempotency-Key"],
         )
     app.add_middleware(RequestMiddleware)
     # Outermost when on: the request's span is current in every middleware and log line.

@@ -8,7 +8,7 @@ from app.models.accounts import (
     User,
     UserSession,
 )
-from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion
+from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion, TapReceipt
 from app.models.households import Household, Invite, Membership, Role
 from app.models.original_import import OriginalImportRow
 
@@ -26,6 +26,7 @@ __all__ = [
     "OriginalImportRow",
     "PasswordReset",
     "Role",
+    "TapReceipt",
     "User",
     "UserSession",
 ]

@@ -120,3 +120,22 @@ class CalendarFeed(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TapReceipt(Base):
+    """A tap (complete, skip, undo) already carried out, by its Idempotency-Key: a phone that
+    resends a tap whose answer it never got is answered again instead of recording twice.
+    Written in the tap's own transaction, so a tap and its receipt exist together or not."""
+
+    __tablename__ = "tap_receipts"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    chore_id: Mapped[int] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(8))
+    # The first answer's body (complete and skip); undo answers with the chore as it is now.
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

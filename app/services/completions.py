@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
 from sqlalchemy import Row, Select, and_, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -12,7 +13,7 @@ from app.domain.errors import ConflictError, ErrorCode, InvalidError, NotFoundEr
 from app.domain.recurrence import local_date, next_due
 from app.domain.rotation import next_assignee
 from app.domain.views import CategoryTotals, CompletionView, MemberTotals, Person, Stats
-from app.models import Chore, Completion, Membership, User
+from app.models import Chore, Completion, Membership, TapReceipt, User
 from app.schemas.completions import CompleteIn, CompletionUpdateIn
 from app.services import chores
 from app.services.access import HouseholdClock, Member
@@ -39,14 +40,56 @@ def _check_done_at(done_at: datetime) -> datetime:
     return done_at.astimezone(UTC)
 
 
+# Receipts keep the first answer to a tap as the read model's JSON.
+_ANSWER: TypeAdapter[CompletionView] = TypeAdapter(CompletionView)
+
+
+def _receipt(
+    db: Session, member: Member, chore: Chore, key: str | None, action: str
+) -> TapReceipt | None:
+    """The receipt of a tap already carried out under `key`. Read with the chore locked: a
+    resent tap racing its first waits for it, then finds its receipt."""
+    if key is None:
+        return None
+    receipt = db.get(TapReceipt, (member.user_id, key))
+    if receipt is not None and (receipt.chore_id, receipt.action) != (chore.id, action):
+        raise ConflictError(ErrorCode.CONFLICT, "This Idempotency-Key belongs to another tap")
+    return receipt
+
+
+def _keep_receipt(
+    db: Session, member: Member, chore: Chore, key: str | None, action: str, body: str | None
+) -> None:
+    if key is not None:
+        db.add(
+            TapReceipt(
+                user_id=member.user_id,
+                key=key,
+                household_id=member.household.id,
+                chore_id=chore.id,
+                action=action,
+                body=body,
+            )
+        )
+
+
 def record(
-    db: Session, member: Member, chore_id: int, data: CompleteIn, kind: str
+    db: Session,
+    member: Member,
+    chore_id: int,
+    data: CompleteIn,
+    kind: str,
+    key: str | None = None,
 ) -> CompletionView:
     """Completes or skips the chore's current occurrence and moves it (and its rotation) on.
+    With an Idempotency-Key `key`, a tap already recorded under it answers as it did then.
 
     The hot write of the app: the chore with its rotation in one locked read, the new entry and
     the chore's update at the commit, and the answer built from what is known (no read-back)."""
     chore = chores.get_for_update(db, member, chore_id)
+    receipt = _receipt(db, member, chore, key, kind)
+    if receipt is not None and receipt.body is not None:
+        return _ANSWER.validate_json(receipt.body)
     if chore.archived:
         raise ConflictError(ErrorCode.CHORE_ARCHIVED, "This chore is archived; restore it first")
     if chore.next_due is None:
@@ -85,8 +128,12 @@ def record(
         # The count flushes the new entry first, so it includes this very completion.
         _done_counts(db, chore) if chore.assignment == "least_done" else None,
     )
+    db.flush()  # the entry's id, for the answer (and the receipt that keeps it)
+    answer = _view(entry, chore.name, chore.category, doer, member.display_name)
+    if key is not None:
+        _keep_receipt(db, member, chore, key, kind, _ANSWER.dump_json(answer).decode())
     db.commit()
-    return _view(entry, chore.name, chore.category, doer, member.display_name)
+    return answer
 
 
 def _done_counts(db: Session, chore: Chore) -> dict[int, int]:
@@ -117,12 +164,17 @@ def _rewind(db: Session, chore: Chore, entry: Completion) -> None:
     db.delete(entry)
 
 
-def undo(db: Session, member: Member, chore_id: int) -> Chore:
+def undo(db: Session, member: Member, chore_id: int, key: str | None = None) -> Chore:
+    """Takes the chore's latest entry back. With an Idempotency-Key already used for this undo,
+    nothing more is taken back: the answer is the chore as it is now."""
     chore = chores.get_for_update(db, member, chore_id)
+    if _receipt(db, member, chore, key, "undo") is not None:
+        return chore
     entry = _latest(db, chore.id)
     if entry is None:
         raise ConflictError(ErrorCode.NOTHING_TO_UNDO, "This chore has no history to undo")
     _rewind(db, chore, entry)
+    _keep_receipt(db, member, chore, key, "undo", None)
     db.commit()
     return chore
 

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from app.api.cached import household_json
 from app.api.deps import DbDep, Reader, Writer
@@ -67,24 +67,41 @@ def delete_chore(chore_id: ChoreId, member: Writer, db: DbDep) -> Response:
 
 
 OptionalCompleteIn = Annotated[CompleteIn | None, Body()]
+# A phone resending a tap it queued offline names it, so that the tap is recorded once.
+TapKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="A key of the client's choosing per tap: resent, the tap answers as before",
+    ),
+]
 
 
 @router.post(
     "/{chore_id}/complete", status_code=status.HTTP_201_CREATED, response_model=CompletionOut
 )
 def complete_chore(
-    chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
+    chore_id: ChoreId,
+    member: Writer,
+    db: DbDep,
+    data: OptionalCompleteIn = None,
+    key: TapKey = None,
 ) -> CompletionView:
-    return completions.record(db, member, chore_id, data or CompleteIn(), "done")
+    return completions.record(db, member, chore_id, data or CompleteIn(), "done", key)
 
 
 @router.post("/{chore_id}/skip", status_code=status.HTTP_201_CREATED, response_model=CompletionOut)
 def skip_chore(
-    chore_id: ChoreId, member: Writer, db: DbDep, data: OptionalCompleteIn = None
+    chore_id: ChoreId,
+    member: Writer,
+    db: DbDep,
+    data: OptionalCompleteIn = None,
+    key: TapKey = None,
 ) -> CompletionView:
-    return completions.record(db, member, chore_id, data or CompleteIn(), "skipped")
+    return completions.record(db, member, chore_id, data or CompleteIn(), "skipped", key)
 
 
 @router.post("/{chore_id}/undo", response_model=ChoreOut)
-def undo_chore(chore_id: ChoreId, member: Writer, db: DbDep) -> ChoreView:
-    return _chore(db, member, completions.undo(db, member, chore_id).id)
+def undo_chore(chore_id: ChoreId, member: Writer, db: DbDep, key: TapKey = None) -> ChoreView:
+    return _chore(db, member, completions.undo(db, member, chore_id, key).id)

@@ -2127,7 +2127,10 @@ export interface operations {
     complete_chore_api_households__household_id__chores__chore_id__complete_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing per tap: resent, the tap answers as before */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 chore_id: number;
                 household_id: number;
@@ -2172,7 +2175,10 @@ export interface operations {
     skip_chore_api_households__household_id__chores__chore_id__skip_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing per tap: resent, the tap answers as before */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 chore_id: number;
                 household_id: number;
@@ -2217,7 +2223,10 @@ export interface operations {
     undo_chore_api_households__household_id__chores__chore_id__undo_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing per tap: resent, the tap answers as before */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 chore_id: number;
                 household_id: number;
