@@ -202,13 +202,19 @@ def serve(target: str, env: dict[str, str]) -> Iterator[Server]:
     port = free_port()
     command = ["taskset", "-c", "0", str(REPO_ROOT / ".venv/bin/uvicorn"), target]
     command += ["--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env})
+    # The app's JSON log lines go to a file, as a pod's go to the container log, not to a
+    # terminal that would render them.
+    log = (OUT / f"{target.partition(':')[0]}-{port}.log").open("wb")
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+    )
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
         wait_until_up(f"{server.base}/health", process)
         yield server
     finally:
         stop(process)
+        log.close()
 
 
 def recurring_chores(base: str, api: str, cookie: str) -> list[int]:

@@ -78,7 +78,6 @@ def household_member(minimum: Role) -> Callable[..., access.Member]:
     # Every household request solves this: each sub-dependency less is measurable on a Pi.
     def dependency(
         request: Request,
-        db: DbDep,
         household_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         token: SessionToken = None,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,

@@ -27,7 +27,6 @@ def _chore(db: DbDep, member: Member, chore_id: int) -> ChoreView:
 async def list_chores(
     request: Request,
     member: Reader,
-    db: DbDep,
     query: Annotated[ChoreListQuery, Query()],
 ) -> Response:
     return await household_json(
@@ -35,7 +34,7 @@ async def list_chores(
         member,
         ("chores", query.category, query.assignee, query.archived),
         list[ChoreView],
-        lambda: chores.list_chores(
+        lambda db: chores.list_chores(
             db,
             member,
             category=query.category,

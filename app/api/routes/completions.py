@@ -21,7 +21,6 @@ CompletionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 async def list_completions(
     request: Request,
     member: Reader,
-    db: DbDep,
     query: Annotated[HistoryQuery, Query()],
 ) -> Response:
     """History of a date range (household-local days; default the last 30), newest first, a
@@ -33,7 +32,7 @@ async def list_completions(
         member,
         ("completions", first, last, done_by, limit, before),
         list[CompletionView],
-        lambda: completions.history(db, member.household, first, last, done_by, limit, before),
+        lambda db: completions.history(db, member.household, first, last, done_by, limit, before),
     )
 
 
@@ -52,7 +51,7 @@ def delete_completion(completion_id: CompletionId, member: Writer, db: DbDep) ->
 
 @router.get("/stats", response_model=StatsOut)
 async def stats(
-    request: Request, member: Reader, db: DbDep, query: Annotated[DateRangeQuery, Query()]
+    request: Request, member: Reader, query: Annotated[DateRangeQuery, Query()]
 ) -> Response:
     """Per member and per category over a date range (default the last 7 days)."""
     first, last = completions.date_range(member.household, query.start, query.end, 7)
@@ -61,5 +60,5 @@ async def stats(
         member,
         ("stats", first, last),
         Stats,
-        lambda: completions.stats(db, member.household, first, last),
+        lambda db: completions.stats(db, member.household, first, last),
     )

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.cached import household_json
-from app.api.deps import DbDep, Reader
+from app.api.deps import Reader
 from app.core.errors import ERROR_RESPONSES
 from app.domain.views import DueEntry, Occurrence
 from app.schemas.chores import CalendarItem, DueItem, DueQuery
@@ -18,7 +18,6 @@ router = APIRouter(prefix="/api/households/{household_id}", tags=["due"], respon
 async def due(
     request: Request,
     member: Reader,
-    db: DbDep,
     query: Annotated[DueQuery, Query()],
 ) -> Response:
     """Chores due by the end of the window (overdue ones included), mine or anyone's."""
@@ -31,7 +30,7 @@ async def due(
         member,
         ("due", window, who),
         list[DueEntry],
-        lambda: chores.due(db, member, window, who),
+        lambda db: chores.due(db, member, window, who),
     )
 
 
@@ -39,7 +38,6 @@ async def due(
 async def calendar(
     request: Request,
     member: Reader,
-    db: DbDep,
     query: Annotated[DateRangeQuery, Query()],
 ) -> Response:
     """Upcoming occurrences projected from the rules (default: the next 4 weeks)."""
@@ -50,5 +48,5 @@ async def calendar(
         member,
         ("calendar", first, last),
         list[Occurrence],
-        lambda: chores.calendar(db, member.household, first, last),
+        lambda db: chores.calendar(db, member.household, first, last),
     )
