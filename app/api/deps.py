@@ -60,6 +60,15 @@ def current_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def maybe_user(db: DbDep, settings: SettingsDep, token: SessionToken = None) -> User | None:
+    """The caller if logged in, for the few routes that also answer anyone else."""
+    session = sessions.resolve(db, settings, token) if token else None
+    return session.user if session is not None else None
+
+
+MaybeUser = Annotated[User | None, Depends(maybe_user)]
+
+
 def bearer(authorization: str | None) -> str | None:
     """The token of `Authorization: Bearer <token>`. Other schemes are not the app's (a
     browser may replay Basic credentials of a proxy on its own) and are ignored."""

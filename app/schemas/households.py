@@ -74,6 +74,8 @@ class InvitePreviewOut(Model):
     household_name: str
     role: Role
     expires_at: Instant
+    # Set only when the caller is already a member: the app takes them to the household.
+    household_id: int | None = None
 
 
 ApiScope = Literal["read", "write"]

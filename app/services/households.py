@@ -229,9 +229,26 @@ def _usable_invite(db: Session, settings: Settings, code: str) -> Invite:
     return invite
 
 
-def preview_invite(db: Session, settings: Settings, code: str) -> tuple[Invite, Household]:
-    invite = _usable_invite(db, settings, code)
-    return invite, db.get_one(Household, invite.household_id)
+def preview_invite(
+    db: Session, settings: Settings, code: str, user: User | None
+) -> tuple[Invite, Household, bool]:
+    """The invite's household and role, for anyone holding the code (logged in or not: the
+    code is the secret), and whether `user` is already a member there. A member is told so
+    even when the invite is used or expired: they are on their way to the household."""
+    invite = db.scalar(
+        select(Invite).where(
+            Invite.code_hash == keyed_hash(settings.secret, normalize_invite_code(code))
+        )
+    )
+    member = (
+        invite is not None
+        and user is not None
+        and db.get(Membership, (invite.household_id, user.id)) is not None
+    )
+    if not member:
+        invite = _usable_invite(db, settings, code)
+    assert invite is not None
+    return invite, db.get_one(Household, invite.household_id), member
 
 
 def accept_invite(db: Session, settings: Settings, user: User, code: str) -> tuple[Household, str]:

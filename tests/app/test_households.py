@@ -158,6 +158,29 @@ def test_members_cannot_remove_others(home: Home) -> None:
     assert len(people["admin"].ok("GET", f"/api/households/{household_id}/members")) == 3
 
 
+def test_an_invite_shows_its_household_before_login_and_takes_a_member_home(
+    app: FastAPI, home: Home
+) -> None:
+    household_id, people = home
+    code = people["admin"].ok("POST", f"/api/households/{household_id}/invites", 201, json={})[
+        "code"
+    ]
+    logged_out = new_client(app)
+    preview = logged_out.get(f"/api/invites/{code}")
+    assert preview.status_code == 200
+    assert (preview.json()["household_name"], preview.json()["household_id"]) == ("Home", None)
+    # Logged out, a wrong code tells nothing more than 404.
+    assert logged_out.get("/api/invites/ABCDEFGHJK").json()["code"] == "not_found"
+    newcomer, stranger = sign_up(app, "New"), sign_up(app, "Stranger")
+    assert newcomer.ok("GET", f"/api/invites/{code}")["household_id"] is None
+    newcomer.ok("POST", f"/api/invites/{code}/accept")
+    # Reopened by the member who used it: where to go. To anyone else: used.
+    assert newcomer.ok("GET", f"/api/invites/{code}")["household_id"] == household_id
+    for other in (stranger.client, logged_out):
+        response = other.get(f"/api/invites/{code}")
+        assert (response.status_code, response.json()["code"]) == (410, "invite_used")
+
+
 def test_invite_is_single_use_and_grants_its_role(app: FastAPI, home: Home) -> None:
     household_id, people = home
     invite = people["admin"].ok(

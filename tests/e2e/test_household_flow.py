@@ -113,11 +113,18 @@ def test_two_people_share_a_rotating_chore(
     # Bob opens it on his phone (English browser): log in first, sign up, come back, join.
     bob.page.goto(invite)
     expect(bob.page).to_have_url(re.compile(r"/login\?next="))
+    # Before he has an account, the page says who invites him.
+    invited = bob.page.get_by_text("You are invited to “みどり家” as Member.")
+    expect(invited).to_be_visible()
     shoot(bob, screenshots, "en-login")
     bob.page.get_by_role("link", name="Sign up").click()
+    expect(invited).to_be_visible()
     sign_up(bob, "Bob", "bob@example.jp", "Sign up")
-    expect(bob.page.get_by_text("You are invited to “みどり家” as Member.")).to_be_visible()
+    expect(invited).to_be_visible()
     bob.page.get_by_role("button", name="Join").click()
+    expect(bob.page).to_have_url(re.compile(rf"{base}/today$"))
+    # The used link, opened again by the member it let in, leads home.
+    bob.page.goto(invite)
     expect(bob.page).to_have_url(re.compile(rf"{base}/today$"))
     # Inside the household its language (Japanese) wins over Bob's browser.
     expect(bob.page.get_by_role("heading", name="やること")).to_be_visible()

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.api.deps import Admin, CurrentUser, DbDep, SettingsDep
+from app.api.deps import Admin, CurrentUser, DbDep, MaybeUser, SettingsDep
 from app.core.errors import ERROR_RESPONSES
 from app.models import Role
 from app.schemas.common import MAX_ID
@@ -45,11 +45,15 @@ def revoke_invite(
 
 @router.get("/invites/{code}")
 def preview_invite(
-    code: Code, _user: CurrentUser, db: DbDep, settings: SettingsDep
+    code: Code, user: MaybeUser, db: DbDep, settings: SettingsDep
 ) -> InvitePreviewOut:
-    invite, household = households.preview_invite(db, settings, code)
+    """Which household invites, as what: shown before logging in too."""
+    invite, household, member = households.preview_invite(db, settings, code, user)
     return InvitePreviewOut(
-        household_name=household.name, role=Role(invite.role), expires_at=invite.expires_at
+        household_name=household.name,
+        role=Role(invite.role),
+        expires_at=invite.expires_at,
+        household_id=household.id if member else None,
     )
 
 

@@ -17,6 +17,7 @@ export type CalendarItem = Schemas["CalendarItem"];
 export type Stats = Schemas["StatsOut"];
 export type Invite = Schemas["InviteOut"];
 export type InviteCreated = Schemas["InviteCreatedOut"];
+export type InvitePreview = Schemas["InvitePreviewOut"];
 export type Role = Household["role"];
 export type Language = "ja" | "en";
 

@@ -12,6 +12,7 @@ import {
   type Household,
   type Invite,
   type InviteCreated,
+  type InvitePreview,
   type Language,
   type Member,
   type Role,
@@ -422,13 +423,14 @@ export function useAccountActions() {
   };
 }
 
-export function useInvitePreview(code: string) {
+/** Which household an invite is from (answered before login too); `household_id` is set when
+ * the caller is already a member there. */
+export function useInvitePreview(code: string | null) {
   return useQuery({
     queryKey: ["invite", code],
     queryFn: () =>
-      call<{ household_name: string; role: Role; expires_at: string }>(
-        api.GET("/api/invites/{code}", { params: { path: { code } } }),
-      ),
+      call<InvitePreview>(api.GET("/api/invites/{code}", { params: { path: { code: code ?? "" } } })),
+    enabled: code !== null,
     retry: false,
   });
 }

@@ -565,7 +565,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preview Invite */
+        /**
+         * Preview Invite
+         * @description Which household invites, as what: shown before logging in too.
+         */
         get: operations["preview_invite_api_invites__code__get"];
         put?: never;
         post?: never;
@@ -980,6 +983,8 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
+            /** Household Id */
+            household_id?: number | null;
             /** Household Name */
             household_name: string;
             role: components["schemas"]["Role"];

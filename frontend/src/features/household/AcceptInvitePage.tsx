@@ -1,5 +1,5 @@
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate, useParams } from "react-router";
+import { Link, Navigate, useNavigate, useParams } from "react-router";
 import { useAccountActions, useInvitePreview } from "../../api/queries";
 import { ErrorText, Spinner } from "../../components/Feedback";
 import { formatInstant } from "../../lib/dates";
@@ -11,6 +11,9 @@ export default function AcceptInvitePage() {
   const preview = useInvitePreview(code);
   const { accept } = useAccountActions();
   if (preview.isPending) return <Spinner />;
+  // Reopened by a member (the invite they used, say): straight to the household.
+  const home = preview.data?.household_id;
+  if (home != null) return <Navigate to={`/h/${home}/today`} replace />;
   return (
     <section className="page">
       <h1>{t("invite.acceptTitle")}</h1>
