@@ -8,6 +8,7 @@ row is invalid nothing is written and every row's errors are reported.
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -211,7 +212,9 @@ def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    out = io.StringIO()
+    # A byte order mark: without it, Excel in Japan reads UTF-8 as Shift_JIS (mojibake).
+    out = io.StringIO("\ufeff")
+    out.seek(0, io.SEEK_END)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([neutralize(cell) for cell in row] for row in rows)
@@ -253,12 +256,15 @@ def export_chores(db: Session, member: Member) -> str:
     )
 
 
-def export_history(entries: Iterable[CompletionView]) -> str:
+def export_history(entries: Iterable[CompletionView], time_zone: str) -> str:
+    """The history with its times in the household's zone, as a spreadsheet reads a date and
+    time ("2026-11-30 08:15:00"), not UTC ISO 8601."""
+    zone = ZoneInfo(time_zone)
     return _csv(
         HISTORY_COLUMNS,
         (
             (
-                e.done_at.isoformat(),
+                e.done_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
                 e.kind,
                 e.chore_name,
                 e.category,

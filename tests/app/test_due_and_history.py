@@ -338,12 +338,20 @@ def test_history_export_lists_entries(home: Home) -> None:
     household_id, people = home
     admin = people["admin"]
     chore = make_chore(admin, household_id)
-    admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201)
-    response = admin.client.get(f"{base(household_id)}/completions/export.csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [(r["chore"], r["kind"], r["done_by"], r["points"]) for r in rows] == [
-        ("Dishes", "done", "admin", "2")
+    done = admin.ok(
+        "POST",
+        f"{base(household_id)}/chores/{chore['id']}/complete",
+        201,
+        json={"done_at": "2026-11-29T23:30:00Z"},
+    )
+    response = admin.client.get(f"{base(household_id)}/completions/export.csv?from=2026-11-01")
+    # A byte order mark for Excel, and the household's local time (Tokyo: UTC+9).
+    assert response.content.startswith(b"\xef\xbb\xbfdone_at,kind,")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(r["done_at"], r["chore"], r["kind"], r["done_by"], r["points"]) for r in rows] == [
+        ("2026-11-30 08:30:00", "Dishes", "done", "admin", "2")
     ]
+    assert done["done_at"] == "2026-11-29T23:30:00Z"
 
 
 def test_ids_beyond_postgres_integers_are_refused_not_500(home: Home) -> None:

@@ -142,13 +142,13 @@ def test_exports_neutralize_formulas_and_the_import_restores_them(app: FastAPI, 
         admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201)
 
     exported = admin.client.get(f"{base(household_id)}/chores/export.csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert sorted(row["name"] for row in rows) == sorted(
         ['\'=HYPERLINK("http://x")', "'@SUM(1+1)", "'+1", "'-1", "''=quoted", "''plain"]
     )
     assert {(row["category"], row["notes"]) for row in rows} == {("'=cmd", "'\tnote")}
     history = admin.client.get(f"{base(household_id)}/completions/export.csv")
-    entries = list(csv.DictReader(io.StringIO(history.text)))
+    entries = list(csv.DictReader(io.StringIO(history.content.decode("utf-8-sig"))))
     assert sorted(row["chore"] for row in entries) == sorted(row["name"] for row in rows)
     assert {(row["category"], row["done_by"], row["recorded_by"]) for row in entries} == {
         ("'=cmd", "'@admin", "'@admin")

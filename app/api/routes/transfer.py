@@ -53,4 +53,4 @@ def export_completions(
 ) -> Response:
     start, end = completions.date_range(member.household, query.start, query.end, 365)
     entries = completions.history(db, member.household, start, end)
-    return _attachment(chore_csv.export_history(entries), "history.csv")
+    return _attachment(chore_csv.export_history(entries, member.household.time_zone), "history.csv")
