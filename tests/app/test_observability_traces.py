@@ -1,6 +1,7 @@
 """Traces with OpenTelemetry's in-memory exporter: a request gives a server span named by its
-route template with its SQL statements below it, and its log line carries the span's trace id
-while the span carries the log's request id. Off by default."""
+route template, its service calls below it and their SQL statements below those, and its log
+line carries the span's trace id while the span carries the log's request id. Off by
+default."""
 
 import io
 import json
@@ -62,12 +63,21 @@ def test_a_request_is_a_route_span_over_its_sql(
     route = servers[0]
     assert route.attributes is not None
     assert route.attributes["http.route"] == "/api/households/{household_id}/chores"
+    # Route → service → SQL: the membership check, then the chores' read, each under the
+    # service function that ran it, each below the route.
+    services = {span.context.span_id: span for span in spans if span.kind == SpanKind.INTERNAL}
+    assert sorted(span.name for span in services.values()) == [
+        "access.member_of",
+        "chores.list_chores",
+    ]
+    for service in services.values():
+        assert service.parent is not None
+        assert service.parent.span_id == route.context.span_id
     sql = [span for span in spans if span.kind == SpanKind.CLIENT]
-    # The membership check on the autocommit pool, then the chores' read.
     assert len(sql) >= 2
     for span in sql:
         assert span.parent is not None
-        assert span.parent.span_id == route.context.span_id
+        assert span.parent.span_id in services
         assert span.context.trace_id == route.context.trace_id
         assert span.attributes is not None
         statement = str(span.attributes["db.statement"])
