@@ -135,6 +135,9 @@ def test_everything_is_imported_with_the_same_counts(imported: tuple[str, Report
         "chore_members": 0,
         "completions": 790,
         "calendar_feeds": 0,
+        "api_tokens": 0,
+        "password_resets": 0,
+        "tap_receipts": 0,
         "original_import_rows": 3 + 1 + 3 + 66 + 790,
     }
     text_report = "\n".join(report.lines())
