@@ -12,6 +12,7 @@ from sqlalchemy import (
     Time,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from app.core.db import Base, UTCDateTime, utcnow
 
@@ -120,6 +121,8 @@ class CalendarFeed(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Also the chores anyone may do (no assignee), not only the member's own.
+    include_unassigned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TapReceipt(Base):

@@ -54,9 +54,14 @@ class StatsOut(Model):
     categories: list[CategoryStats]
 
 
+class FeedCreateIn(Input):
+    include_unassigned: bool = False
+
+
 class FeedOut(Model):
     url: str
     created_at: Instant
+    include_unassigned: bool
 
 
 class ImportRowError(Model):

@@ -24,7 +24,9 @@ def path_for(token: str) -> str:
     return f"/api/calendar/{token}.ics"
 
 
-def create(db: Session, settings: Settings, member: Member) -> tuple[CalendarFeed, str]:
+def create(
+    db: Session, settings: Settings, member: Member, include_unassigned: bool = False
+) -> tuple[CalendarFeed, str]:
     """A new secret URL for the caller; an older one of the same household stops working."""
     token = new_session_token()
     feed = db.get(CalendarFeed, (member.household.id, member.user_id))
@@ -32,6 +34,7 @@ def create(db: Session, settings: Settings, member: Member) -> tuple[CalendarFee
         feed = CalendarFeed(household_id=member.household.id, user_id=member.user_id)
         db.add(feed)
     feed.token_hash = keyed_hash(settings.secret, token)
+    feed.include_unassigned = include_unassigned
     feed.created_at = utcnow()
     db.commit()
     return feed, token
@@ -57,7 +60,8 @@ def render(db: Session, settings: Settings, token: str) -> bytes:
         raise NotFoundError("Calendar feed")
     feed, household = row
     start = chores.today(household)
-    items = chores.calendar(db, household, start, start + timedelta(days=FEED_DAYS), feed.user_id)
+    end = start + timedelta(days=FEED_DAYS)
+    items = chores.calendar(db, household, start, end, feed.user_id, feed.include_unassigned)
     calendar = Calendar()
     calendar.add("prodid", "-//household-task-manager//chores//EN")
     calendar.add("version", "2.0")

@@ -335,9 +335,15 @@ def due(db: Session, member: Member, window: DueWindow, assignee: int | None) ->
 
 
 def calendar(
-    db: Session, household: HouseholdClock, start: date, end: date, user_id: int | None = None
+    db: Session,
+    household: HouseholdClock,
+    start: date,
+    end: date,
+    user_id: int | None = None,
+    include_unassigned: bool = False,
 ) -> list[Occurrence]:
-    """Occurrences projected from each chore's rule, in [start, end]."""
+    """Occurrences projected from each chore's rule, in [start, end]: all of them, or those of
+    `user_id` (and, with `include_unassigned`, those nobody is assigned to)."""
     if end < start:
         raise InvalidError(ErrorCode.BAD_RANGE, "'to' must not be before 'from'")
     if (end - start).days >= MAX_CALENDAR_DAYS:
@@ -372,7 +378,8 @@ def calendar(
             len(dates),
         )
         for day, assignee in zip(dates, who, strict=True):
-            if day < start or (user_id is not None and assignee != user_id):
+            theirs = assignee == user_id or (include_unassigned and assignee is None)
+            if day < start or (user_id is not None and not theirs):
                 continue
             items.append(
                 Occurrence(

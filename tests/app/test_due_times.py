@@ -74,3 +74,25 @@ def test_the_feed_shows_a_timed_chore_as_an_event_ending_at_its_time(
     assert timed["DTSTART"].params["TZID"] == "Asia/Tokyo"
     assert ("掃除", today) in events  # all day, as before
     assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == ["Asia/Tokyo"]
+
+
+@pytest.mark.parametrize(
+    ("include_unassigned", "expected"), [(False, {"Mine"}), (True, {"Mine", "Anyone"})]
+)
+def test_a_feed_may_also_show_the_chores_anyone_may_do(
+    app: FastAPI, home: Home, include_unassigned: bool, expected: set[str]
+) -> None:
+    household_id, people = home
+    member, admin = people["member"], people["admin"]
+    make_chore(
+        admin, household_id, name="Mine", assignment={"mode": "fixed", "members": [member.id]}
+    )
+    make_chore(admin, household_id, name="Anyone")
+    make_chore(
+        admin, household_id, name="Admin's", assignment={"mode": "fixed", "members": [admin.id]}
+    )
+    body = {"include_unassigned": include_unassigned}
+    feed = member.ok("POST", f"{base(household_id)}/calendar-feed", 201, json=body)
+    assert feed["include_unassigned"] is include_unassigned
+    calendar = Calendar.from_ical(new_client(app).get(feed["url"]).content)
+    assert {str(event["SUMMARY"]) for event in calendar.walk("VEVENT")} == expected

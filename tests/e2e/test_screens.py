@@ -224,11 +224,15 @@ def test_the_calendar_link_is_shown_again_copied_and_turned_off(family: Family, 
     try:
         page.goto(f"{family.base}/settings")
         card = page.locator("#calendar-feed")
+        card.get_by_role("checkbox", name="誰でもできる家事も含める").check()
         card.get_by_role("button", name="リンクを作成").click()
         link = card.get_by_role("textbox", name="カレンダーのリンク")
         expect(link).to_have_value(re.compile(rf"^{site.url}/api/calendar/\S+\.ics$"))
         url = link.input_value()
-        assert context.request.get(url).ok
+        feed = context.request.get(url)
+        assert feed.ok
+        # The household's unassigned chore (誰でも) is in it, as the box asked.
+        assert "SUMMARY:お風呂掃除".encode() in feed.body()
         # Shown again on the calendar screen, after a reload.
         page.goto(f"{family.base}/calendar")
         expect(link).to_have_value(url)

@@ -1,20 +1,31 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 
 from app.api.deps import DbDep, SettingsDep, Writer
 from app.core.errors import ERROR_RESPONSES
-from app.schemas.completions import FeedOut
+from app.schemas.completions import FeedCreateIn, FeedOut
 from app.services import calendar_feeds
 
 router = APIRouter(prefix="/api", tags=["calendar"], responses=ERROR_RESPONSES)
 
 
 @router.post("/households/{household_id}/calendar-feed", status_code=status.HTTP_201_CREATED)
-def create_feed(member: Writer, db: DbDep, settings: SettingsDep) -> FeedOut:
-    """A new secret feed URL of the caller's upcoming chores (replaces any previous one)."""
-    feed, token = calendar_feeds.create(db, settings, member)
-    return FeedOut(url=calendar_feeds.path_for(token), created_at=feed.created_at)
+def create_feed(
+    member: Writer,
+    db: DbDep,
+    settings: SettingsDep,
+    data: Annotated[FeedCreateIn | None, Body()] = None,
+) -> FeedOut:
+    """A new secret feed URL of the caller's upcoming chores, and with `include_unassigned`
+    those anyone may do (replaces any previous one)."""
+    options = data or FeedCreateIn()
+    feed, token = calendar_feeds.create(db, settings, member, options.include_unassigned)
+    return FeedOut(
+        url=calendar_feeds.path_for(token),
+        created_at=feed.created_at,
+        include_unassigned=feed.include_unassigned,
+    )
 
 
 @router.delete("/households/{household_id}/calendar-feed", status_code=status.HTTP_204_NO_CONTENT)

@@ -374,9 +374,12 @@ export function useHouseholdActions(id: number) {
       null,
     ),
     feed: useMutation({
-      mutationFn: () =>
+      mutationFn: (includeUnassigned: boolean) =>
         call<{ url: string }>(
-          api.POST("/api/households/{household_id}/calendar-feed", hh(id)),
+          api.POST("/api/households/{household_id}/calendar-feed", {
+            ...hh(id),
+            body: { include_unassigned: includeUnassigned },
+          }),
         ),
     }),
     revokeFeed: useMutation({

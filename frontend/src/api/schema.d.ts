@@ -198,7 +198,8 @@ export interface paths {
         put?: never;
         /**
          * Create Feed
-         * @description A new secret feed URL of the caller's upcoming chores (replaces any previous one).
+         * @description A new secret feed URL of the caller's upcoming chores, and with `include_unassigned`
+         *     those anyone may do (replaces any previous one).
          */
         post: operations["create_feed_api_households__household_id__calendar_feed_post"];
         /** Revoke Feed */
@@ -863,6 +864,14 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "not_authenticated" | "invalid_credentials" | "too_many_attempts" | "email_taken" | "wrong_password" | "not_found" | "forbidden" | "last_admin" | "already_member" | "invite_used" | "invite_expired" | "not_a_member" | "done_in_future" | "chore_archived" | "chore_finished" | "nothing_to_undo" | "bad_range" | "import_invalid" | "import_empty" | "bad_header" | "bad_encoding" | "file_too_large" | "too_many_rows" | "csrf_rejected" | "database_unavailable" | "busy" | "conflict" | "validation_error" | "method_not_allowed" | "too_large" | "http_error";
+        /** FeedCreateIn */
+        FeedCreateIn: {
+            /**
+             * Include Unassigned
+             * @default false
+             */
+            include_unassigned: boolean;
+        };
         /** FeedOut */
         FeedOut: {
             /**
@@ -870,6 +879,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Include Unassigned */
+            include_unassigned: boolean;
             /** Url */
             url: string;
         };
@@ -1763,7 +1774,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FeedCreateIn"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {

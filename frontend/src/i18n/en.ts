@@ -257,6 +257,7 @@ const en = {
     dayLabel_other: "{{day}}: {{count}} chores",
     feedTitle: "Calendar subscription",
     feedHint: "A private link to your upcoming chores for your phone's calendar. Creating a new one disables the old link.",
+    feedAnyone: "Include chores anyone can do",
     feedCreate: "Create link",
     feedRenew: "Create a new link",
     feedUrl: "Calendar link",

@@ -258,6 +258,7 @@ const ja: Catalog = {
     feedTitle: "カレンダー購読",
     feedHint: "スマホのカレンダーに自分の予定を表示する非公開リンクです。新しく作ると古いリンクは使えなくなります。",
     feedCreate: "リンクを作成",
+    feedAnyone: "誰でもできる家事も含める",
     feedRenew: "新しいリンクを作成",
     feedUrl: "カレンダーのリンク",
     subscribe: "この端末で購読する",

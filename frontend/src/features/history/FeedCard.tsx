@@ -33,9 +33,10 @@ export function FeedCard() {
   const toast = useToast();
   const key = storageKey(household.id, me.id);
   const [url, setUrl] = useState(() => stored(key));
+  const [anyone, setAnyone] = useState(false);
 
   const create = () =>
-    feed.mutate(undefined, {
+    feed.mutate(anyone, {
       onSuccess: (created) => {
         const full = `${window.location.origin}${created.url}`;
         store(key, full);
@@ -74,6 +75,10 @@ export function FeedCard() {
           </div>
         </>
       )}
+      <label className="check">
+        <input type="checkbox" checked={anyone} onChange={(e) => setAnyone(e.target.checked)} />
+        {t("calendar.feedAnyone")}
+      </label>
       <div className="buttons">
         <button type="button" onClick={create} disabled={feed.isPending}>
           {url ? t("calendar.feedRenew") : t("calendar.feedCreate")}
