@@ -11,6 +11,7 @@ from app.models.accounts import (
 from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion, TapReceipt
 from app.models.households import Household, Invite, Membership, Role
 from app.models.original_import import OriginalImportRow
+from app.models.reminders import PushSubscription, ReminderDelivery, ReminderSettings
 
 __all__ = [
     "ApiToken",
@@ -25,6 +26,9 @@ __all__ = [
     "Membership",
     "OriginalImportRow",
     "PasswordReset",
+    "PushSubscription",
+    "ReminderDelivery",
+    "ReminderSettings",
     "Role",
     "TapReceipt",
     "User",

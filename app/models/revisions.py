@@ -18,6 +18,9 @@ Three ways into the database, one hook each, all noting the households for the c
 - a bulk UPDATE or DELETE of a household's table: the households of the rows it matches, read
   first with the same WHERE (rare paths: revocations, sign-outs);
 - a new display name: the households of the person (it shows in their lists).
+
+Rows that no cached read shows (classes with `household_reads = False`: the reminders, which
+the sender writes every minute) keep the revision, and with it the household's cache.
 """
 
 from typing import Any
@@ -36,6 +39,8 @@ def _household_column(entity: Any) -> ColumnElement[int] | None:
     """The column naming the household of a mapped class's rows, if they belong to one."""
     if entity is Household:
         return Household.id  # type: ignore[return-value]
+    if not getattr(entity, "household_reads", True):
+        return None
     column: ColumnElement[int] | None = getattr(entity, "household_id", None)
     return column
 
@@ -56,6 +61,8 @@ def _households_of(session: Session, state: InstanceState[Any]) -> set[int]:
                 execution_options=_APPLIED,
             )
         )
+    if not getattr(obj, "household_reads", True):
+        return set()
     value = obj.id if isinstance(obj, Household) else getattr(obj, "household_id", None)
     return {value} if value is not None else set()
 
