@@ -1,9 +1,13 @@
 """Operations commands of the backend, run where the app runs (a pod, or `make run`'s venv).
 
     python -m app.cli import-original --source URL-or-DUMP [--time-zone Asia/Tokyo] [--dry-run]
+    python -m app.cli send-reminders
+
 
 The database written to is the app's own (DATABASE_URL). Exit status: 0 imported (or a clean
 dry run), 1 refused (rows that cannot be mapped; nothing written), 2 unusable source or target.
+send-reminders sends what is due now, once (the CronJob runs it every minute): 0, or 1 when
+some delivery failed for good in this run.
 """
 
 import argparse
@@ -14,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from app.core.config import get_settings
 from app.core.db import make_engine, make_session_factory
 from app.core.health import migration_head
-from app.services import original_import
+from app.services import original_import, reminder_sender
 
 
 def _import_original(args: argparse.Namespace) -> int:
@@ -46,6 +50,17 @@ def _import_original(args: argparse.Namespace) -> int:
     return 1 if report.refused else 0
 
 
+def _send_reminders() -> int:
+    settings = get_settings()
+    engine = make_engine(settings.database_url, pool_size=1, overflow=0)
+    try:
+        report = reminder_sender.run_once(make_session_factory(engine), settings)
+    finally:
+        engine.dispose()
+    print(f"send-reminders: {report.line()}")
+    return 1 if report.failed or report.interrupted else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,9 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument(
         "--pg-restore", help="the pg_restore (16 or newer) for archive dumps (default: on PATH)"
     )
+    commands.add_parser("send-reminders", help="send the reminders that are due now, once")
     args = parser.parse_args(argv)
     if args.command == "import-original":
         return _import_original(args)
+    if args.command == "send-reminders":
+        return _send_reminders()
     parser.error(f"unknown command {args.command}")
 
 

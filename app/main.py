@@ -1,5 +1,7 @@
 """Application factory: settings, database, middleware, routers, probes and the built frontend."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
@@ -18,6 +20,7 @@ from app.api.routes import (
     households,
     invites,
     members,
+    reminders,
     transfer,
 )
 from app.core import health, logs, metrics, tracing
@@ -29,6 +32,7 @@ from app.core.middleware import CSRF_HEADER, CSRFMiddleware, RequestMiddleware
 from app.core.security import Passwords
 from app.domain.errors import NotFoundError
 from app.models import revisions
+from app.services import reminder_sender
 
 API_ROUTERS = (
     auth.router,
@@ -41,6 +45,7 @@ API_ROUTERS = (
     due.router,
     calendar_feeds.router,
     api_tokens.router,
+    reminders.router,
 )
 
 
@@ -51,6 +56,7 @@ def create_app(
     settings = settings or get_settings()
     logs.configure_logging(settings.log_level)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Household task manager",
         version="0.1.0",
         openapi_url="/api/openapi.json",
@@ -100,6 +106,21 @@ def create_app(
     app.include_router(health.router)
     _serve_frontend(app, settings)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    # Tests drive the sender themselves, with their own clock.
+    sends = settings.reminder_sender == "in-process" and settings.environment != "test"
+    stop = (
+        reminder_sender.start_in_process(app.state.session_factory, settings, app.state.engine)
+        if sends
+        else None
+    )
+    yield
+    if stop is not None:
+        stop.set()
 
 
 def _serve_frontend(app: FastAPI, settings: Settings) -> None:

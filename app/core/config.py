@@ -1,5 +1,6 @@
 """Typed settings, read only from the environment (the container contract)."""
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -54,6 +55,16 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19456, ge=1024)
     argon2_parallelism: int = Field(default=1, ge=1)
 
+    # Reminders (app.services.reminder_sender). In the cluster a CronJob sends ("off" here);
+    # under `make run` the app process does, one process at a time.
+    reminder_sender: Literal["in-process", "off"] = "in-process"
+    # Web Push's VAPID key: base64url of the raw P-256 private key. Without one, development
+    # makes its own under var/, and production offers no push.
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = Field(
+        default="mailto:owner@household.invalid", pattern=r"^(mailto|https):"
+    )
+
     frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
 
     @field_validator("cors_origins", mode="before")
@@ -70,6 +81,19 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _raw_p256_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            try:
+                decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+            except ValueError:
+                decoded = b""
+            if len(decoded) != 32:
+                raise ValueError("VAPID_PRIVATE_KEY must be the base64url of 32 bytes")
         return value
 
     @model_validator(mode="after")

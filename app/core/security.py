@@ -1,5 +1,7 @@
-"""Password hashing (argon2id) and opaque tokens stored only as keyed hashes."""
+"""Password hashing (argon2id), opaque tokens stored only as keyed hashes, and small secrets
+stored encrypted with the app's key."""
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -7,6 +9,7 @@ import secrets
 import bcrypt
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
 
 from app.core.config import Settings
 
@@ -81,3 +84,21 @@ def normalize_invite_code(code: str) -> str:
 
 def keyed_hash(secret: bytes, value: str) -> str:
     return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+
+
+def _fernet(secret: bytes) -> Fernet:
+    # Its own key, derived: a leaked sealed value says nothing of the keyed hashes' key.
+    return Fernet(base64.urlsafe_b64encode(hmac.new(secret, b"sealed-values", "sha256").digest()))
+
+
+def seal(secret: bytes, value: str) -> str:
+    """`value` encrypted and authenticated, e.g. a notification URL that carries a token."""
+    return _fernet(secret).encrypt(value.encode()).decode()
+
+
+def unseal(secret: bytes, sealed: str) -> str | None:
+    """The sealed value, or None when another key sealed it (SECRET_KEY was changed)."""
+    try:
+        return _fernet(secret).decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None

@@ -40,6 +40,8 @@ class ErrorCode(enum.StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     TOO_LARGE = "too_large"
     HTTP_ERROR = "http_error"
+    BAD_NOTIFY_URL = "bad_notify_url"
+    PUSH_UNAVAILABLE = "push_unavailable"
 
 
 class DomainError(Exception):

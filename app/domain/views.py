@@ -112,3 +112,36 @@ class Stats:
     to_date: date
     members: tuple[MemberTotals, ...]
     categories: tuple[CategoryTotals, ...]
+
+
+@dataclass(slots=True)
+class ReminderChannel:
+    """Where a member's reminders go: their Apprise URL, or one of their browsers."""
+
+    kind: str  # apprise | push
+    id: int | None  # a push subscription's id
+    service: str  # "ntfy", "E-Mail"... or the push service's host
+    target: str  # the URL with its secrets masked, or the push endpoint's host
+    # The last delivery that failed, when nothing went through since.
+    failure: str | None
+    failed_at: datetime | None
+
+
+@dataclass(slots=True)
+class ReminderChoices:
+    scope: str
+    before_minutes: int | None
+    digest_hour: int | None
+    nag_minutes: int | None
+    quiet_start: time | None
+    quiet_end: time | None
+    channels: list[ReminderChannel]
+    push_public_key: str | None  # None: this server offers no Web Push
+
+
+@dataclass(slots=True)
+class TestDelivery:
+    kind: str
+    target: str
+    ok: bool
+    error: str | None

@@ -1,26 +1,16 @@
 from datetime import date, time
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from app.domain.recurrence import Anchor, Kind, Rule, RuleError, Unit
 from app.domain.rotation import Assignment
-from app.schemas.common import MAX_ID, Id, Input, Instant, Model, Name, QueryInput
+from app.schemas.common import MAX_ID, ClockTime, Id, Input, Instant, Model, Name, QueryInput
 
 Category = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 Notes = Annotated[str, StringConstraints(max_length=2000)]
 Minutes = Annotated[int, Field(ge=1, le=1440)]
 Points = Annotated[int, Field(ge=0, le=1000)]
-
-
-def _whole_minute(value: time) -> time:
-    if value.second or value.microsecond or value.tzinfo is not None:
-        raise ValueError("must be a time of day in whole minutes, such as 08:00, without a zone")
-    return value
-
-
-# A time of day in the household's zone.
-DueTime = Annotated[time, AfterValidator(_whole_minute)]
 
 
 class RecurrenceIn(Input):
@@ -76,7 +66,7 @@ class ChoreCreateIn(Input):
     recurrence: RecurrenceIn
     assignment: AssignmentIn = Field(default_factory=AssignmentIn)
     start_date: date | None = None
-    due_time: DueTime | None = None
+    due_time: ClockTime | None = None
 
 
 class ImportedChoreIn(ChoreCreateIn):
@@ -97,7 +87,7 @@ class ChoreUpdateIn(Input):
     assignment: AssignmentIn | None = None
     start_date: date | None = None
     next_due: date | None = None
-    due_time: DueTime | None = None  # null clears it
+    due_time: ClockTime | None = None  # null clears it
 
 
 class RecurrenceOut(Model):

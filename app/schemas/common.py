@@ -1,7 +1,7 @@
 """Field types shared by request and response models."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
@@ -47,6 +47,16 @@ TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time
 # Instants are stored in UTC and leave the API as ISO 8601 in UTC ("Z"), serialized by
 # pydantic-core itself: no Python call per value on the list endpoints.
 Instant = AwareDatetime
+
+
+def _whole_minute(value: time) -> time:
+    if value.second or value.microsecond or value.tzinfo is not None:
+        raise ValueError("must be a time of day in whole minutes, such as 08:00, without a zone")
+    return value
+
+
+# A time of day in the household's zone.
+ClockTime = Annotated[time, AfterValidator(_whole_minute)]
 
 
 # Dates a household can mean. Far beyond them, date arithmetic (a due date's next occurrence,

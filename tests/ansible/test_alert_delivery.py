@@ -8,52 +8,29 @@ takes seconds; receivers, grouping and repetition are as rendered."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.ansible.test_platform_manifests import render, values
+from tests.support.receivers import Inbox, smtp_inbox
 from tests.support.servers import free_port, stop, wait_until_up
 
 ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
 OWNER = "owner@example.jp"
 
 
-class Inbox:
-    """aiosmtpd's handler: every message accepted, kept in arrival order."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[Envelope, EmailMessage]] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        content = envelope.content
-        assert isinstance(content, bytes)
-        message = email.message_from_bytes(content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append((envelope, message))
-        return "250 OK"
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_inbox() as receiver:
+        yield receiver
 
 
 @pytest.fixture
