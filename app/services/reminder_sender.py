@@ -323,7 +323,7 @@ def _still_due(db: Session, claimed: list[Any]) -> set[int]:
             select(Chore.id, Chore.next_due).where(
                 Chore.id.in_(chore_rows), Chore.archived.is_(False)
             )
-        ).tuples()
+        ).all()
     )
     return {
         row.id

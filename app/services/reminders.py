@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.config import REPO_ROOT, Settings
 from app.core.security import seal, unseal
-from app.domain.errors import ConflictError, ErrorCode, ForbiddenError, InvalidError
+from app.domain.errors import (
+    ConflictError,
+    ErrorCode,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+)
 from app.domain.views import ReminderChannel, ReminderChoices, TestDelivery
 from app.models import PushSubscription, ReminderDelivery, ReminderSettings
 from app.services import notifier
@@ -177,11 +183,10 @@ def subscribe(
 
 
 def unsubscribe(db: Session, member: Member, subscription_id: int) -> None:
-    db.execute(
-        delete(PushSubscription).where(
-            PushSubscription.id == subscription_id, PushSubscription.user_id == member.user_id
-        )
-    )
+    subscription = db.get(PushSubscription, subscription_id)
+    if subscription is None or subscription.user_id != member.user_id:
+        raise NotFoundError("Push subscription")
+    db.delete(subscription)
     db.commit()
 
 

@@ -26,10 +26,16 @@ UNSCOPED = {
     ("GET", "/api/calendar/{token}.ics"),
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
-# Writes a viewer may make: their own read-only API tokens (tests/app/test_api_tokens.py).
+# Writes a viewer may make, with what an empty body or a stranger's id gets: their own
+# read-only API tokens (tests/app/test_api_tokens.py) and their own reminders
+# (tests/app/test_reminders.py; an empty body saves the defaults, a test goes nowhere).
 VIEWER_WRITES = {
-    ("POST", "/api/households/{household_id}/tokens"),
-    ("DELETE", "/api/households/{household_id}/tokens/{token_id}"),
+    ("POST", "/api/households/{household_id}/tokens"): 422,
+    ("DELETE", "/api/households/{household_id}/tokens/{token_id}"): 404,
+    ("PUT", "/api/households/{household_id}/reminders"): 200,
+    ("POST", "/api/households/{household_id}/reminders/test"): 200,
+    ("POST", "/api/households/{household_id}/reminders/push"): 422,
+    ("DELETE", "/api/households/{household_id}/reminders/push/{subscription_id}"): 404,
 }
 # Placeholder ids that belong to nobody the caller may touch.
 PLACEHOLDER_ID = "999999"
@@ -75,11 +81,10 @@ def test_viewers_get_403_on_every_household_write(
 ) -> None:
     household_id, people = home
     writes = [(m, p) for m, p in household_operations(app) if m not in SAFE]
-    assert set(writes) > VIEWER_WRITES
+    assert set(writes) > set(VIEWER_WRITES)
     for method, path in writes:
         response = people["viewer"].client.request(method, concrete(path, household_id), json={})
-        # Their own tokens: a body without a name, a token that is not theirs.
-        expected = {"POST": 422, "DELETE": 404}[method] if (method, path) in VIEWER_WRITES else 403
+        expected = VIEWER_WRITES.get((method, path), 403)
         assert response.status_code == expected, (method, path, response.text)
 
 

@@ -32,9 +32,13 @@ def get_reminders(member: Reader, db: DbDep, settings: SettingsDep) -> ReminderC
 def save_reminders(
     data: ReminderSettingsIn, member: Reader, db: DbDep, settings: SettingsDep
 ) -> ReminderChoices:
-    """Which chores (`scope`), when (`before_minutes` before a due time, a daily digest at
-    `digest_hour`, nagging every `nag_minutes` until done), quiet hours, and an Apprise URL."""
-    return reminders.update(db, settings, member, data.model_dump(exclude_unset=True))
+    """Replaces the caller's choices: which chores (`scope`), when (`before_minutes` before a
+    due time, a daily digest at `digest_hour`, nagging every `nag_minutes` until done), quiet
+    hours, and an Apprise URL."""
+    changes = data.model_dump(exclude={"apprise_url"})
+    if "apprise_url" in data.model_fields_set:
+        changes["apprise_url"] = data.apprise_url
+    return reminders.update(db, settings, member, changes)
 
 
 @router.post("/test", response_model=list[TestDeliveryOut])
