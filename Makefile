@@ -32,6 +32,7 @@ help:
 	@echo "make cluster-test  only the nspawn cluster integration tests (pytest -m cluster; as root)"
 	@echo "make fresh-machine-test  the README's two commands on fresh Debian machines (as root)"
 	@echo "make bench  throughput and latency against a bare baseline (var/bench/latest.json)"
+	@echo "make bench-reminders  the reminder sender's cost per minute with a large household"
 	@echo "make bench-profile  py-spy profiles of the benchmark's paths (var/bench/profile-*.txt)"
 	@echo "make fuzz   the API fuzzing's long search on PostgreSQL (FUZZ_EXAMPLES, FUZZ_STEPS)"
 	@echo "make import-original-job  render the one-off Job importing the original app's database (DRY_RUN=1)"
@@ -147,6 +148,11 @@ import-original-job: venv
 bench: venv
 	@scripts/ensure-debian-packages "make bench" wrk
 	$(BIN)/python -m bench.run
+
+# The reminder sender's cost per minute with 100 members and 5,000 chores (bench/reminders.py).
+.PHONY: bench-reminders
+bench-reminders: venv
+	$(BIN)/python -m bench.reminders
 
 # Where the time goes on the same paths: py-spy samples of the worker under wrk (as root: ptrace).
 .PHONY: bench-profile

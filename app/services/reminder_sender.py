@@ -286,26 +286,30 @@ def _send_claimed(
     with ThreadPoolExecutor(SENDING_THREADS) as pool:
         outcomes = list(pool.map(lambda row: senders(row), outbox))
     gone: set[int] = set()
+    changes: list[dict[str, Any]] = []
     for row, outcome in zip(outbox, outcomes, strict=True):
-        values: dict[str, Any]
         if outcome.ok:
-            values = {"status": "sent", "sent_at": utcnow(), "error": None}
+            changes.append({"id": row.id, "status": "sent", "sent_at": utcnow(), "error": None})
             report.sent += 1
         elif row.attempts < MAX_ATTEMPTS and not outcome.gone:
             backoff = timedelta(minutes=2 ** (row.attempts - 1))
-            values = {"status": "pending", "next_attempt_at": now + backoff, "error": outcome.error}
+            changes.append(
+                {
+                    "id": row.id,
+                    "status": "pending",
+                    "next_attempt_at": now + backoff,
+                    "error": outcome.error,
+                }
+            )
             report.retrying += 1
         else:
-            values = {"status": "failed", "error": outcome.error}
+            changes.append({"id": row.id, "status": "failed", "error": outcome.error})
             report.failed += 1
         if outcome.gone and row.subscription_id is not None:
             gone.add(row.subscription_id)
-        db.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.id == row.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    # By primary key, one executemany per set of columns (not a statement per message).
+    for columns in {tuple(change) for change in changes}:
+        db.execute(update(ReminderDelivery), [c for c in changes if tuple(c) == columns])
     if gone:
         # The browser unsubscribed or the push service forgot it: nothing will reach it again.
         db.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
