@@ -21,7 +21,7 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
-    files: ["public/sw.js"],
+    files: ["public/sw.js", "public/sw-push.js"],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.serviceworker },
   },

@@ -3,6 +3,9 @@
 const CACHE = "shell-v1";
 const SHELL = ["/", "/manifest.webmanifest", "/icon.svg", "/icon-192.png"];
 
+// Reminders: push notifications and their 完了 action.
+importScripts("/sw-push.js");
+
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
 });

@@ -22,6 +22,8 @@ const screens = {
   calendar: () => import("./features/history/CalendarPage"),
   history: () => import("./features/history/HistoryPage"),
   stats: () => import("./features/stats/StatsPage"),
+  reminders: () => import("./features/reminders/RemindersPage"),
+  resetPassword: () => import("./features/auth/ResetPasswordPage"),
 };
 const AccountPage = lazy(screens.account);
 const AcceptInvitePage = lazy(screens.acceptInvite);
@@ -31,6 +33,8 @@ const ChoreEditPage = lazy(screens.choreEdit);
 const CalendarPage = lazy(screens.calendar);
 const HistoryPage = lazy(screens.history);
 const StatsPage = lazy(screens.stats);
+const RemindersPage = lazy(screens.reminders);
+const ResetPasswordPage = lazy(screens.resetPassword);
 
 /** Downloads every screen once the app is idle, so that the service worker has them all and
  * each tab opens offline too, not only the ones visited before. */
@@ -79,6 +83,14 @@ export default function App() {
       <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
+      <Route
+        path="/reset-password"
+        element={
+          <Suspense fallback={<Spinner />}>
+            <ResetPasswordPage />
+          </Suspense>
+        }
+      />
       <Route element={<RequireUser />}>
         <Route index element={<Home />} />
         <Route path="households" element={<HouseholdsPage />} />
@@ -94,6 +106,7 @@ export default function App() {
           <Route path="history" element={<HistoryPage />} />
           <Route path="stats" element={<StatsPage />} />
           <Route path="settings" element={<SettingsPage />} />
+          <Route path="reminders" element={<RemindersPage />} />
         </Route>
         <Route path="*" element={<NotFound />} />
       </Route>

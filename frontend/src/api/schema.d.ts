@@ -497,6 +497,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/households/{household_id}/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Reminders
+         * @description The caller's reminders in this household, their channels, and each channel's last
+         *     failure when nothing has gone through since.
+         */
+        get: operations["get_reminders_api_households__household_id__reminders_get"];
+        /**
+         * Save Reminders
+         * @description Replaces the caller's choices: which chores (`scope`), when (`before_minutes` before a
+         *     due time, a daily digest at `digest_hour`, nagging every `nag_minutes` until done), quiet
+         *     hours, and an Apprise URL.
+         */
+        put: operations["save_reminders_api_households__household_id__reminders_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/households/{household_id}/reminders/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe Push
+         * @description Keeps this browser's push subscription (made with the `push_public_key`).
+         */
+        post: operations["subscribe_push_api_households__household_id__reminders_push_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/households/{household_id}/reminders/push/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unsubscribe Push */
+        delete: operations["unsubscribe_push_api_households__household_id__reminders_push__subscription_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/households/{household_id}/reminders/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Test
+         * @description A test message to each of the caller's channels now, with each one's outcome.
+         */
+        post: operations["send_test_api_households__household_id__reminders_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/households/{household_id}/stats": {
         parameters: {
             query?: never;
@@ -863,7 +947,7 @@ export interface components {
          * @description Every stable code an error body can carry: the frontend has a message for each.
          * @enum {string}
          */
-        ErrorCode: "not_authenticated" | "invalid_credentials" | "too_many_attempts" | "email_taken" | "wrong_password" | "not_found" | "forbidden" | "last_admin" | "already_member" | "invite_used" | "invite_expired" | "not_a_member" | "done_in_future" | "chore_archived" | "chore_finished" | "nothing_to_undo" | "bad_range" | "import_invalid" | "import_empty" | "bad_header" | "bad_encoding" | "file_too_large" | "too_many_rows" | "csrf_rejected" | "database_unavailable" | "busy" | "conflict" | "validation_error" | "method_not_allowed" | "too_large" | "http_error";
+        ErrorCode: "not_authenticated" | "invalid_credentials" | "too_many_attempts" | "email_taken" | "wrong_password" | "not_found" | "forbidden" | "last_admin" | "already_member" | "invite_used" | "invite_expired" | "not_a_member" | "done_in_future" | "chore_archived" | "chore_finished" | "nothing_to_undo" | "bad_range" | "import_invalid" | "import_empty" | "bad_header" | "bad_encoding" | "file_too_large" | "too_many_rows" | "csrf_rejected" | "database_unavailable" | "busy" | "conflict" | "validation_error" | "method_not_allowed" | "too_large" | "http_error" | "bad_notify_url" | "push_unavailable";
         /** FeedCreateIn */
         FeedCreateIn: {
             /**
@@ -1082,6 +1166,24 @@ export interface components {
             /** Language */
             language?: ("ja" | "en") | null;
         };
+        /** PushKeysIn */
+        PushKeysIn: {
+            /** Auth */
+            auth: string;
+            /** P256Dh */
+            p256dh: string;
+        };
+        /**
+         * PushSubscriptionIn
+         * @description A browser's PushSubscription, as its toJSON() gives it.
+         */
+        PushSubscriptionIn: {
+            /** Endpoint */
+            endpoint: string;
+            /** Expirationtime */
+            expirationTime?: number | null;
+            keys: components["schemas"]["PushKeysIn"];
+        };
         /** RecurrenceIn */
         RecurrenceIn: {
             /**
@@ -1146,6 +1248,71 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** ReminderChannelOut */
+        ReminderChannelOut: {
+            /** Failed At */
+            failed_at: string | null;
+            /** Failure */
+            failure: string | null;
+            /** Id */
+            id: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "apprise" | "push";
+            /** Service */
+            service: string;
+            /** Target */
+            target: string;
+        };
+        /**
+         * ReminderSettingsIn
+         * @description A member's reminders in one household. Leaving `apprise_url` out keeps the one saved;
+         *     null removes it.
+         */
+        ReminderSettingsIn: {
+            /** Apprise Url */
+            apprise_url?: string | null;
+            /** Before Minutes */
+            before_minutes?: number | null;
+            /** Digest Hour */
+            digest_hour?: number | null;
+            /** Nag Minutes */
+            nag_minutes?: number | null;
+            /** Quiet End */
+            quiet_end?: string | null;
+            /** Quiet Start */
+            quiet_start?: string | null;
+            /**
+             * Scope
+             * @default mine_and_anyone
+             * @enum {string}
+             */
+            scope: "mine" | "mine_and_anyone" | "all";
+        };
+        /** ReminderSettingsOut */
+        ReminderSettingsOut: {
+            /** Before Minutes */
+            before_minutes: number | null;
+            /** Channels */
+            channels: components["schemas"]["ReminderChannelOut"][];
+            /** Digest Hour */
+            digest_hour: number | null;
+            /** Nag Minutes */
+            nag_minutes: number | null;
+            /** Push Public Key */
+            push_public_key: string | null;
+            /** Quiet End */
+            quiet_end: string | null;
+            /** Quiet Start */
+            quiet_start: string | null;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "mine" | "mine_and_anyone" | "all";
+        };
         /**
          * Role
          * @enum {string}
@@ -1174,6 +1341,20 @@ export interface components {
              * Format: date
              */
             to_date: string;
+        };
+        /** TestDeliveryOut */
+        TestDeliveryOut: {
+            /** Error */
+            error: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "apprise" | "push";
+            /** Ok */
+            ok: boolean;
+            /** Target */
+            target: string;
         };
         /** UserOut */
         UserOut: {
@@ -2767,6 +2948,211 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PasswordResetOut"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_reminders_api_households__household_id__reminders_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderSettingsOut"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save_reminders_api_households__household_id__reminders_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReminderSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderSettingsOut"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe_push_api_households__household_id__reminders_push_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe_push_api_households__household_id__reminders_push__subscription_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: number;
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_test_api_households__household_id__reminders_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestDeliveryOut"][];
                 };
             };
             /** @description The database is unavailable */

@@ -36,6 +36,8 @@ const BY_TYPE: Record<string, Problem> = {
   enum: "choice",
   bool_parsing: "boolean",
   bool_type: "boolean",
+  time_parsing: "clockTime",
+  time_type: "clockTime",
 };
 
 // The backend's own rules (ValueError texts in app/schemas, app/domain/recurrence.py and the
@@ -47,6 +49,7 @@ const BY_TEXT: [RegExp, Problem][] = [
   [/email address/, "email"],
   [/time zone/, "timeZone"],
   [/NUL character/, "nul"],
+  [/time of day in whole minutes/, "clockTime"],
   [/must be between \d{4}-\d\d-\d\d/, "dateRange"],
   [/members must not repeat/, "membersRepeat"],
   [/unassigned chore lists no members/, "unassignedMembers"],

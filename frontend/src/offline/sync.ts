@@ -56,6 +56,12 @@ export function startSync(client: QueryClient): void {
   // Without IndexedDB (some private modes) nothing is kept across reloads.
   pending.load().then(flush, () => undefined);
   window.addEventListener("online", () => void flush());
+  // The service worker records a notification's 完了 through the same queue (public/sw-push.js).
+  navigator.serviceWorker?.addEventListener("message", (event: MessageEvent<{ type?: string }>) => {
+    if (event.data?.type !== "queue-changed") return;
+    void pending.load().catch(() => undefined);
+    void client.invalidateQueries();
+  });
   window.setInterval(() => void flush(), RETRY_MS);
 }
 

@@ -214,6 +214,11 @@ function ChoreEditor({ chore }: { chore: Chore | null }) {
               <input name="next_due" type="date" value={form.nextDue} onChange={(e) => set("nextDue", e.target.value)} />
             </label>
           )}
+          <label>
+            {t("dueTime.label")}
+            <input name="due_time" type="time" value={form.dueTime} onChange={(e) => set("dueTime", e.target.value)} />
+            <small>{t("dueTime.hint")}</small>
+          </label>
         </fieldset>
 
         <fieldset>

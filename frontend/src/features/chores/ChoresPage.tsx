@@ -7,6 +7,7 @@ import { errorMessage } from "../../api/errors";
 import { keys, useChoreActions, useChores } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { formatDay, todayIn } from "../../lib/dates";
+import { clock } from "../../lib/clock";
 import { useHousehold } from "../household/HouseholdRoute";
 import { groupByCategory } from "./choreForm";
 import { RecurrenceText } from "./RecurrenceText";
@@ -67,6 +68,7 @@ function ChoreRow({ chore, base }: { chore: Chore; base: string }) {
         <span>
           {chore.next_due ? t("chores.nextDue", { date: formatDay(chore.next_due, i18n.language) }) : t("chores.finished")}
         </span>
+        {chore.due_time && <span>{t("dueTime.by", { time: clock(chore.due_time) })}</span>}
         <span>{chore.assignee ? chore.assignee.display_name : t("chores.unassigned")}</span>
       </div>
     </>

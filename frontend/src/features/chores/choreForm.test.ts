@@ -60,28 +60,36 @@ describe("toggleMember", () => {
 });
 
 describe("formFromChore", () => {
+  const chore: Chore = {
+    id: 1,
+    name: "Bath",
+    category: "Bathroom",
+    notes: "",
+    estimated_minutes: 20,
+    points: 2,
+    archived: false,
+    recurrence: { kind: "weekly", every: 1, unit: "day", weekdays: [6], month_day: null, anchor: "schedule" },
+    assignment: { mode: "least_done", members: [1, 2] },
+    assignee: { user_id: 1, display_name: "A" },
+    start_date: "2025-11-01",
+    next_due: "2025-11-29",
+    due_time: null,
+    last_done_at: null,
+    created_at: "2025-11-01T00:00:00+00:00",
+  };
+
   it("round-trips through the payload", () => {
-    const chore: Chore = {
-      id: 1,
-      name: "Bath",
-      category: "Bathroom",
-      notes: "",
-      estimated_minutes: 20,
-      points: 2,
-      archived: false,
-      recurrence: { kind: "weekly", every: 1, unit: "day", weekdays: [6], month_day: null, anchor: "schedule" },
-      assignment: { mode: "least_done", members: [1, 2] },
-      assignee: { user_id: 1, display_name: "A" },
-      start_date: "2025-11-01",
-      next_due: "2025-11-29",
-      due_time: null,
-      last_done_at: null,
-      created_at: "2025-11-01T00:00:00+00:00",
-    };
     const body = toPayload(formFromChore(chore));
     expect(body.recurrence).toEqual({ kind: "weekly", every: 1, unit: "day", weekdays: [6], anchor: "schedule" });
     expect(body.assignment).toEqual(chore.assignment);
     expect([body.estimated_minutes, body.points, body.start_date]).toEqual([20, 2, "2025-11-01"]);
+  });
+
+  it("keeps a due time as HH:MM and sends null to clear it", () => {
+    const form = formFromChore({ ...chore, due_time: "08:00:00" });
+    expect(form.dueTime).toBe("08:00");
+    expect(toPayload(form).due_time).toBe("08:00");
+    expect(toPayload({ ...form, dueTime: "" }).due_time).toBeNull();
   });
 });
 

@@ -1,5 +1,6 @@
 // The chore form's state and its translation to and from the API (pure; unit-tested).
 import type { Chore, ChoreCreate } from "../../api/client";
+import { clock } from "../../lib/clock";
 
 export type Kind = "once" | "interval" | "weekly" | "monthly";
 export type Unit = "day" | "week" | "month";
@@ -23,6 +24,8 @@ export type ChoreFormState = {
   members: number[];
   startDate: string;
   nextDue: string;
+  /** "HH:MM", or empty: any time of the day. */
+  dueTime: string;
 };
 
 export function emptyForm(today: string): ChoreFormState {
@@ -42,6 +45,7 @@ export function emptyForm(today: string): ChoreFormState {
     members: [],
     startDate: today,
     nextDue: "",
+    dueTime: "",
   };
 }
 
@@ -62,6 +66,7 @@ export function formFromChore(chore: Chore): ChoreFormState {
     members: [...chore.assignment.members],
     startDate: chore.start_date,
     nextDue: chore.next_due ?? "",
+    dueTime: clock(chore.due_time),
   };
 }
 
@@ -94,6 +99,8 @@ export function toPayload(form: ChoreFormState): ChoreCreate {
     recurrence,
     assignment: { mode: form.mode, members },
     start_date: form.startDate || null,
+    // null: none (an edit clears it).
+    due_time: form.dueTime || null,
   };
 }
 

@@ -4,6 +4,7 @@ import type { CalendarItem } from "../../api/client";
 import { useCalendar } from "../../api/queries";
 import { ErrorText, Spinner } from "../../components/Feedback";
 import { formatDay, isoWeekday, shiftDate, todayIn, weekdayNames } from "../../lib/dates";
+import { clock } from "../../lib/clock";
 import { useHousehold } from "../household/HouseholdRoute";
 import { FeedCard } from "./FeedCard";
 
@@ -84,7 +85,10 @@ function DayList({ day, items }: { day: string; items: CalendarItem[] }) {
               <strong>{item.name}</strong>
               {item.category && <span className="badge">{item.category}</span>}
             </span>
-            <span className="meta">{item.assignee?.display_name ?? t("chores.unassigned")}</span>
+            <span className="meta">
+              {item.due_time && <span>{t("dueTime.by", { time: clock(item.due_time) })}</span>}
+              <span>{item.assignee?.display_name ?? t("chores.unassigned")}</span>
+            </span>
           </li>
         ))}
       </ul>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 import type { InviteCreated, Role } from "../../api/client";
 import { useHouseholdActions, useInvites, useMembers } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
@@ -8,6 +8,8 @@ import { LANGUAGES, type Lang } from "../../i18n";
 import { formatInstant } from "../../lib/dates";
 import { FeedCard } from "../history/FeedCard";
 import { useHousehold } from "./HouseholdRoute";
+import { ResetLink } from "./ResetLink";
+import TokensCard from "./TokensCard";
 
 const ROLES: Role[] = ["admin", "member", "viewer"];
 
@@ -26,12 +28,25 @@ export default function SettingsPage() {
     <section className="page">
       <h1>{t("settings.title")}</h1>
       <HouseholdForm />
+      <RemindersLink />
       <Members />
       {canWrite && <FeedCard />}
+      <TokensCard />
       {isAdmin && <Invites />}
       {isAdmin && <DangerZone />}
       {!isAdmin && <p className="meta">{t("settings.adminOnly")}</p>}
     </section>
+  );
+}
+
+function RemindersLink() {
+  const { t } = useTranslation();
+  const { household } = useHousehold();
+  return (
+    <Link to={`/h/${household.id}/reminders`} className="card link-card">
+      <strong>{t("reminders.link")}</strong>
+      <span className="meta">{t("reminders.linkHint")}</span>
+    </Link>
   );
 }
 
@@ -140,6 +155,7 @@ function Members() {
                 {m.user_id === me.id ? t("settings.leave") : t("settings.remove")}
               </button>
             )}
+            {isAdmin && m.user_id !== me.id && <ResetLink member={m} />}
           </li>
         ))}
       </ul>

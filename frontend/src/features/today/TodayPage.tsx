@@ -8,7 +8,9 @@ import { isOffline, pending, usePending } from "../../offline/sync";
 import type { PendingKind } from "../../offline/queue";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { formatDay, inputToInstant, localNowInput, shiftDate, todayIn } from "../../lib/dates";
+import { clock } from "../../lib/clock";
 import { useHousehold } from "../household/HouseholdRoute";
+import { Postpone } from "./Postpone";
 import { StarterChores } from "./StarterChores";
 
 export const WINDOWS: DueWindow[] = ["overdue", "today", "tomorrow", "week", "month"];
@@ -231,6 +233,7 @@ function DueRow({ item, members, onUndo, waiting }: RowProps) {
           <div className="meta">
             {chore.category && <span className="badge">{chore.category}</span>}
             <span>{formatDay(item.due_date, i18n.language)}</span>
+            {chore.due_time && <span>{t("dueTime.by", { time: clock(chore.due_time) })}</span>}
             {item.days_overdue > 0 && (
               <span className="overdue-days">{t("today.daysOverdue", { count: item.days_overdue })}</span>
             )}
@@ -297,6 +300,7 @@ function DueRow({ item, members, onUndo, waiting }: RowProps) {
               {t("today.skip")}
             </button>
           </div>
+          <Postpone item={item} onDone={() => setOpen(false)} />
         </div>
       )}
       {/* A tap that could not reach the server waits in the queue: that is not an error. */}
