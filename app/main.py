@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from app.api.routes import (
+    alerts,
     api_tokens,
     auth,
     calendar_feeds,
@@ -46,6 +47,7 @@ API_ROUTERS = (
     calendar_feeds.router,
     api_tokens.router,
     reminders.router,
+    alerts.router,
 )
 
 

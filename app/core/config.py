@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         default="mailto:owner@household.invalid", pattern=r"^(mailto|https):"
     )
 
+    # Monitoring's alerts (app.services.alerts): Alertmanager posts them with this bearer token,
+    # and the app tells the owner at these Apprise URLs (whitespace-separated). Unset: no alerts.
+    alert_webhook_token: SecretStr | None = None
+    alert_apprise_urls: SecretStr | None = None
+
     frontend_dist: Path = REPO_ROOT / "frontend" / "dist"
 
     @field_validator("cors_origins", mode="before")

@@ -27,6 +27,7 @@ from app.domain.errors import (
     ThrottledError,
     TooLargeError,
     UnauthenticatedError,
+    UpstreamError,
 )
 
 
@@ -65,6 +66,7 @@ _STATUS: dict[type[DomainError], int] = {
     TooLargeError: 413,
     InvalidError: 422,
     ThrottledError: 429,
+    UpstreamError: 502,
 }
 
 

@@ -41,6 +41,7 @@ class ErrorCode(enum.StrEnum):
     TOO_LARGE = "too_large"
     HTTP_ERROR = "http_error"
     BAD_NOTIFY_URL = "bad_notify_url"
+    NOTIFY_FAILED = "notify_failed"
     PUSH_UNAVAILABLE = "push_unavailable"
 
 
@@ -94,6 +95,10 @@ class RefusedError(DomainError):
 
 class TooLargeError(DomainError):
     """More than the rules accept at once."""
+
+
+class UpstreamError(DomainError):
+    """A service the app relies on (a notification service) did not take it; worth a retry."""
 
 
 class ThrottledError(DomainError):

@@ -8,12 +8,14 @@ from app.models.accounts import (
     User,
     UserSession,
 )
+from app.models.alerts import AlertDelivery
 from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion, TapReceipt
 from app.models.households import Household, Invite, Membership, Role
 from app.models.original_import import OriginalImportRow
 from app.models.reminders import PushSubscription, ReminderDelivery, ReminderSettings
 
 __all__ = [
+    "AlertDelivery",
     "ApiToken",
     "CalendarFeed",
     "Chore",

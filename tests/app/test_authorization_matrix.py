@@ -24,6 +24,8 @@ UNSCOPED = {
     ("POST", "/api/invites/{code}/accept"),
     # The iCal feed: its secret token is the credential (calendar apps send no cookie).
     ("GET", "/api/calendar/{token}.ics"),
+    # Alertmanager's webhook: its bearer token is the credential (tests/app/test_alerts.py).
+    ("POST", "/api/alerts"),
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 # Writes a viewer may make, with what an empty body or a stranger's id gets: their own

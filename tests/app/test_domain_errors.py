@@ -28,7 +28,7 @@ def domain_errors() -> list[type[errors.DomainError]]:
 
 def test_every_domain_error_has_one_http_status() -> None:
     kinds = domain_errors()
-    assert len(kinds) == 9
+    assert len(kinds) == 10
     statuses = {kind.__name__: status_of(kind.__new__(kind)) for kind in kinds}
     assert statuses == {
         "RefusedError": 400,
@@ -40,6 +40,7 @@ def test_every_domain_error_has_one_http_status() -> None:
         "TooLargeError": 413,
         "InvalidError": 422,
         "ThrottledError": 429,
+        "UpstreamError": 502,
     }
 
 
