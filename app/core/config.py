@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         default="mailto:owner@household.invalid", pattern=r"^(mailto|https):"
     )
 
+    # Mail from the app (a password reset link to a person who asks): an Apprise mailto:// or
+    # mailtos:// URL of an SMTP server, with from= and without to=. Unset: no mail; admins make
+    # reset links instead. Links point at public_url (default: the address the request came to).
+    mail_url: SecretStr | None = None
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/]+$")
+
     # Monitoring's alerts (app.services.alerts): Alertmanager posts them with this bearer token,
     # and the app tells the owner at these Apprise URLs (whitespace-separated). Unset: no alerts.
     alert_webhook_token: SecretStr | None = None
@@ -110,6 +116,15 @@ class Settings(BaseSettings):
                     "SECRET_KEY must be set to at least 32 characters when "
                     f"ENVIRONMENT={self.environment}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _mail_links_need_public_url(self) -> "Settings":
+        # Else a link's host would come from the request's Host header, which anyone can set.
+        if self.is_production and self.mail_url is not None and self.public_url is None:
+            raise ValueError(
+                f"PUBLIC_URL must be set with MAIL_URL when ENVIRONMENT={self.environment}"
+            )
         return self
 
     @property

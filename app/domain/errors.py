@@ -42,6 +42,7 @@ class ErrorCode(enum.StrEnum):
     HTTP_ERROR = "http_error"
     BAD_NOTIFY_URL = "bad_notify_url"
     NOTIFY_FAILED = "notify_failed"
+    MAIL_UNAVAILABLE = "mail_unavailable"
     PUSH_UNAVAILABLE = "push_unavailable"
 
 

@@ -81,16 +81,19 @@ class ApiToken(Base):
 
 
 class PasswordReset(Base):
-    """A single-use link an admin made for a member who forgot their password: the household
-    needs no mail server. Only a keyed hash of its token is stored. It dies when used, when a
-    newer one is made, when it expires, and when its maker stops being an admin of the
-    household or the person leaves it (app.services.households)."""
+    """A single-use link for a person who forgot their password: made by an admin of their
+    household (no mail server needed), or mailed to them when the server can send mail (no
+    household; `created_by` is the person). Only a keyed hash of its token is stored. It dies
+    when used, when a newer one is made, when it expires, and, an admin's, when its maker stops
+    being an admin of the household or the person leaves it (app.services.households)."""
 
     __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE")
+    )
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

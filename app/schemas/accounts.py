@@ -27,6 +27,16 @@ class PasswordResetIn(Input):
     new_password: Password
 
 
+class PasswordResetRequestIn(Input):
+    email: Email
+
+
+class AuthOptionsOut(Model):
+    """What the login page may offer."""
+
+    password_reset_by_mail: bool
+
+
 class PasswordResetOut(Model):
     """The link to give the member (say it, or send it by a message app); it works once."""
 

@@ -5,7 +5,9 @@ in it: only an admin of each of them may make one, or admin power in one househo
 into another.
 """
 
+import logging
 from datetime import timedelta
+from urllib.parse import quote
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -15,8 +17,10 @@ from app.core.db import utcnow
 from app.core.security import Passwords, keyed_hash, new_session_token
 from app.domain.errors import ErrorCode, ForbiddenError, NotFoundError, UnauthenticatedError
 from app.models import Membership, PasswordReset, Role, User
-from app.services import sessions
+from app.services import notifier, sessions
 from app.services.access import Member
+
+log = logging.getLogger(__name__)
 
 # The path of the app's page that takes the token; the token rides in the fragment, which
 # browsers never send to a server (nor to its access log).
@@ -55,6 +59,58 @@ def issue(
     db.add(reset)
     db.commit()
     return reset, token
+
+
+# A person asking again within this time gets no second mail (a stranger cannot flood them).
+MAIL_EVERY = timedelta(minutes=10)
+
+
+def mail_link(db: Session, settings: Settings, email: str) -> tuple[User, str] | None:
+    """A new link for the account of `email`, to be mailed to that address; None when there is
+    no such account or one was mailed moments ago. The caller answers the same either way."""
+    user = db.scalar(select(User).where(User.email == email))
+    if user is None:
+        return None
+    recent = db.scalar(
+        select(PasswordReset.id).where(
+            PasswordReset.user_id == user.id,
+            PasswordReset.household_id.is_(None),
+            PasswordReset.expires_at
+            > utcnow() + timedelta(hours=settings.password_reset_ttl_hours) - MAIL_EVERY,
+        )
+    )
+    if recent is not None:
+        return None
+    db.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    token = new_session_token()
+    db.add(
+        PasswordReset(
+            user_id=user.id,
+            household_id=None,
+            created_by=user.id,
+            token_hash=keyed_hash(settings.secret, token),
+            expires_at=utcnow() + timedelta(hours=settings.password_reset_ttl_hours),
+        )
+    )
+    db.commit()
+    return user, token
+
+
+def mail(settings: Settings, email: str, language: str | None, link: str) -> None:
+    """The link, by mail to the account's address, in the person's language."""
+    assert settings.mail_url is not None
+    url = settings.mail_url.get_secret_value()
+    to = f"{url}{'&' if '?' in url else '?'}to={quote(email, safe='@')}"
+    hours = settings.password_reset_ttl_hours
+    if language == "en":
+        title = "Reset your password"
+        body = f"Open this link within {hours} hours to choose a new password:\n{link}"
+    else:
+        title = "パスワードの再設定"
+        body = f"{hours}時間以内にこのリンクを開いて、新しいパスワードを決めてください。\n{link}"
+    outcome = notifier.send_apprise(to, title, body)
+    if not outcome.ok:
+        log.warning("password reset mail not sent: %s", outcome.error)
 
 
 def redeem(

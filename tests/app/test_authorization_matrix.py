@@ -18,6 +18,8 @@ UNSCOPED = {
     ("POST", "/api/auth/password"),
     # An admin's reset link: its secret token is the credential.
     ("POST", "/api/auth/password-reset"),
+    ("POST", "/api/auth/password-reset-request"),
+    ("GET", "/api/auth/options"),
     ("GET", "/api/households"),
     ("POST", "/api/households"),
     ("GET", "/api/invites/{code}"),

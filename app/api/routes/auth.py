@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 
 from app.api.deps import (
     SESSION_COOKIE,
@@ -13,11 +13,14 @@ from app.api.deps import (
 )
 from app.core.config import Settings
 from app.core.errors import ERROR_RESPONSES
+from app.domain.errors import ConflictError, ErrorCode
 from app.models import User
 from app.schemas.accounts import (
+    AuthOptionsOut,
     LoginIn,
     PasswordChangeIn,
     PasswordResetIn,
+    PasswordResetRequestIn,
     ProfileUpdateIn,
     RegisterIn,
     UserOut,
@@ -109,3 +112,32 @@ def reset_password(
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     _set_session_cookie(response, settings, token)
     return response
+
+
+@router.get("/options")
+def auth_options(settings: SettingsDep) -> AuthOptionsOut:
+    return AuthOptionsOut(password_reset_by_mail=settings.mail_url is not None)
+
+
+@router.post("/password-reset-request", status_code=status.HTTP_202_ACCEPTED)
+def request_password_reset(
+    data: PasswordResetRequestIn,
+    request: Request,
+    background: BackgroundTasks,
+    db: DbDep,
+    settings: SettingsDep,
+) -> Response:
+    """Mails a reset link to the address, if it is an account's. The answer is the same
+    either way (it tells no one which addresses have accounts), and comes before the mail."""
+    if settings.mail_url is None:
+        raise ConflictError(
+            ErrorCode.MAIL_UNAVAILABLE,
+            "This server sends no mail: an admin of your household can make you a reset link",
+        )
+    made = password_resets.mail_link(db, settings, data.email)
+    if made is not None:
+        user, token = made
+        base = settings.public_url or str(request.base_url).rstrip("/")
+        link = f"{base}{password_resets.PAGE}{token}"
+        background.add_task(password_resets.mail, settings, user.email, user.language, link)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
