@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.config import REPO_ROOT, Settings
+from app.core.config import Settings
 from app.core.db import utcnow
 from app.domain import reminders as rules
 from app.models import (
@@ -400,20 +400,22 @@ def _push_payload(row: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def _only_process(settings: Settings, engine: Engine) -> Iterator[bool]:
+def _only_process(engine: Engine) -> Iterator[bool]:
     """Whether this process is the one that sends: an advisory lock on PostgreSQL (held by a
     connection of its own), a file lock beside SQLite's file."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            mine = bool(
-                connection.scalar(text("SELECT pg_try_advisory_lock(:id)"), {"id": SENDER_LOCK_ID})
+            mine = connection.scalar(
+                text("SELECT pg_try_advisory_lock(:id)"), {"id": SENDER_LOCK_ID}
             )
             connection.commit()
-            yield mine
+            yield bool(mine)
         return
-    lock_path = REPO_ROOT / "var" / "reminder-sender.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield True  # a database no other process can open
+        return
+    with open(f"{database}.reminder-sender.lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -432,7 +434,7 @@ def start_in_process(
     stop = threading.Event()
 
     def loop() -> None:
-        with _only_process(settings, engine) as mine:
+        with _only_process(engine) as mine:
             if not mine:
                 log.info("reminders: another process sends them")
                 return
