@@ -58,8 +58,9 @@ async function openApp(path) {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
   if (open) {
-    await open.focus();
-    return open.navigate ? open.navigate(path).catch(() => undefined) : undefined;
+    // Brought to the front only while the browser deems it the user's doing; shown either way.
+    await open.focus().catch(() => undefined);
+    return open.navigate(path).catch(() => undefined);
   }
   return self.clients.openWindow(path);
 }

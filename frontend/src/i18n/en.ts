@@ -333,6 +333,7 @@ const en = {
     channels: "Where reminders go",
     noChannels: "No channel yet: turn on notifications in this browser or add a notification URL.",
     push: "Browser notifications",
+    pushOf: "Browser notifications ({{where}})",
     working: "Working",
     failed: "Could not send a notification",
     failedAt: "Could not send a notification ({{when}})",

@@ -333,6 +333,7 @@ const ja: Catalog = {
     channels: "通知先",
     noChannels: "通知先がまだありません。このブラウザで通知をオンにするか、通知先URLを追加してください。",
     push: "ブラウザの通知",
+    pushOf: "ブラウザの通知（{{where}}）",
     working: "正常",
     failed: "通知を送れませんでした",
     failedAt: "通知を送れませんでした（{{when}}）",

@@ -183,9 +183,7 @@ function Channels({ settings }: { settings: ReminderSettings }) {
   const own = rememberedChannel(me.id);
   const name = (channel: ReminderChannel) =>
     channel.kind === "push"
-      ? channel.id === own
-        ? `${t("reminders.push")} (${t("reminders.thisBrowser")})`
-        : `${t("reminders.push")} (${channel.target})`
+      ? t("reminders.pushOf", { where: channel.id === own ? t("reminders.thisBrowser") : channel.target })
       : `${channel.service}: ${channel.target}`;
 
   function remove(channel: ReminderChannel) {
