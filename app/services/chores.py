@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.core.db import utcnow
 from app.domain.errors import ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import Rule, first_due, local_date, occurrences
-from app.domain.rotation import Assignment, projected_assignees
+from app.domain.rotation import Assignment, next_assignee, projected_assignees
 from app.domain.views import AssignmentPlan, ChoreView, DueEntry, Occurrence, Person
 from app.models import Chore, ChoreMember, Completion, Membership, User
 from app.schemas.chores import AssignmentIn, ChoreCreateIn, ChoreUpdateIn, DueWindow, RecurrenceIn
@@ -350,15 +350,19 @@ def calendar(
         raise InvalidError(
             ErrorCode.BAD_RANGE, f"The range may span at most {MAX_CALENDAR_DAYS} days"
         )
+    # Three statements at most: the chores with their rotations (joined, not a second select),
+    # the members' names, and for least-done rotations how often each member did each chore.
     chores = list(
         db.scalars(
-            select(Chore).where(
+            select(Chore)
+            .options(joinedload(Chore.rotation))
+            .where(
                 Chore.household_id == household.id,
                 Chore.archived.is_(False),
                 Chore.next_due.is_not(None),
                 Chore.next_due <= end,
             )
-        )
+        ).unique()
     )
     names: dict[int | None, str] = dict(
         db.execute(
@@ -367,16 +371,22 @@ def calendar(
             .where(Membership.household_id == household.id)
         ).all()
     )
+    done = _done_counts([chore.id for chore in chores if chore.assignment == "least_done"], db)
     items: list[Occurrence] = []
     for chore in chores:
         assert chore.next_due is not None
         dates = occurrences(rule_of(chore), start=chore.start_date, first=chore.next_due, until=end)
-        who = projected_assignees(
-            chore.assignment,  # type: ignore[arg-type]
-            rotation_of(chore),
-            chore.assignee_id,
-            len(dates),
-        )
+        if chore.assignment == "least_done":
+            who = _least_done_turns(
+                rotation_of(chore), chore.assignee_id, done.get(chore.id, {}), len(dates)
+            )
+        else:
+            who = projected_assignees(
+                chore.assignment,  # type: ignore[arg-type]
+                rotation_of(chore),
+                chore.assignee_id,
+                len(dates),
+            )
         for day, assignee in zip(dates, who, strict=True):
             theirs = assignee == user_id or (include_unassigned and assignee is None)
             if day < start or (user_id is not None and not theirs):
@@ -402,3 +412,34 @@ def calendar(
         )
     )
     return items
+
+
+def _done_counts(chore_ids: list[int], db: Session) -> dict[int, dict[int, int]]:
+    """How many times each member did each of these chores (no statement for none)."""
+    if not chore_ids:
+        return {}
+    counts: dict[int, dict[int, int]] = {}
+    rows = db.execute(
+        select(Completion.chore_id, Completion.done_by, func.count())
+        .where(Completion.chore_id.in_(chore_ids), Completion.kind == "done")
+        .group_by(Completion.chore_id, Completion.done_by)
+    )
+    for chore_id, user_id, count in rows:
+        if user_id is not None:  # an account deleted since
+            counts.setdefault(chore_id, {})[user_id] = count
+    return counts
+
+
+def _least_done_turns(
+    members: list[int], current: int | None, done: dict[int, int], count: int
+) -> list[int | None]:
+    """A least-done rotation's next assignees, supposing each does their turn: the member with the
+    fewest completions so far (ties in rotation order after the last one) is up next."""
+    turns: list[int | None] = [current][:count]
+    counts = dict(done)
+    while len(turns) < count:
+        last = turns[-1]
+        if last is not None:
+            counts[last] = counts.get(last, 0) + 1
+        turns.append(next_assignee("least_done", members, last, counts))
+    return turns

@@ -127,6 +127,31 @@ def test_calendar_projects_occurrences_and_rotation(home: Home) -> None:
     assert backwards.status_code == 422
 
 
+def test_calendar_projects_least_done_rotations_in_few_statements(home: Home, app: FastAPI) -> None:
+    """Each turn goes to whoever has done the chore least so far, supposing everyone does their
+    turns; ties go round in rotation order."""
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    today = tokyo_today()
+    chore = make_chore(
+        admin,
+        household_id,
+        start_date=today.isoformat(),
+        recurrence={"kind": "interval", "every": 1, "unit": "day", "anchor": "schedule"},
+        assignment={"mode": "least_done", "members": [admin.id, member.id]},
+    )
+    for _ in range(2):
+        admin.ok("POST", f"{base(household_id)}/chores/{chore['id']}/complete", 201, json={})
+    calendar = f"{base(household_id)}/calendar?from={today.isoformat()}&to="
+    with count_statements(app) as statements:
+        items = member.ok("GET", calendar + (today + days(7)).isoformat())
+    assert [item["date"] for item in items] == [(today + days(n)).isoformat() for n in range(2, 8)]
+    a, m = admin.id, member.id
+    assert [item["assignee"]["user_id"] for item in items] == [m, m, a, m, a, m]
+    # The caller's membership, then the chores with their rotations, the names, the counts.
+    assert len(statements) == 4
+
+
 def test_history_edit_and_delete_recompute_the_due_date(home: Home) -> None:
     household_id, people = home
     admin, member, viewer = people["admin"], people["member"], people["viewer"]
