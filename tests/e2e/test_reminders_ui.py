@@ -306,6 +306,7 @@ def test_a_due_time_is_shown_and_an_occurrence_postponed(family: Family) -> None
         later = date.fromisoformat(before["next_due"]) + timedelta(days=3)
         row.locator("input[name=postpone_to]").fill(later.isoformat())
         problems = layout_problems(page, navigation=True)
+        row.locator(".postpone").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "screens" / "ja-member-phone-postpone.png"))
         assert problems == []
         row.get_by_role("button", name=f"「{LONG_CHORE}」を延期").click()

@@ -30,6 +30,7 @@ HEADINGS = {
         "history": "履歴",
         "stats": "誰が何をしたか",
         "settings": "設定",
+        "reminders": "リマインダー",
         "account": "アカウント",
         "households": "世帯",
         "new": "家事を追加",
@@ -42,6 +43,7 @@ HEADINGS = {
         "history": "History",
         "stats": "Who did what",
         "settings": "Settings",
+        "reminders": "Reminders",
         "account": "Account",
         "households": "Households",
         "new": "New chore",
@@ -81,6 +83,7 @@ def screens(family: Family, role: str) -> list[tuple[str, str]]:
         ("history", f"{base}/history"),
         ("stats", f"{base}/stats"),
         ("settings", f"{base}/settings"),
+        ("reminders", f"{base}/reminders"),
     ]
     if role != "viewer":
         paths += [("new", f"{base}/chores/new"), ("edit", f"{base}/chores/{family.chores['long']}")]
