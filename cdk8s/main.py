@@ -3,8 +3,9 @@
     python cdk8s/main.py [--env NAME ...] [--outdir DIR]     (what `make synth` runs)
 
 Reads like the architecture: the namespace, the database, the backend that
-migrates and serves the API, the frontend that proxies to it, the public ingress, the network
-policies between them, and the nightly backup off the database node with its restore Job.
+migrates and serves the API, the reminder sender that runs its image every minute, the frontend
+that proxies to it, the public ingress, the network policies between them, and the nightly backup
+off the database node with its restore Job.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import household  # noqa: F401  (sets JSII_NODE before cdk8s is imported)
 from household import database as db
+from household.backend import UID as BACKEND_UID
 from household.backend import Backend
 from household.backup import Backup
 from household.config import (
@@ -32,6 +34,7 @@ from household.ingress import CONTROLLER_PODS, PublicIngress
 from household.namespace import AppNamespace
 from household.network_policies import Endpoint, NetworkPolicies
 from household.output import write_charts
+from household.reminders import ReminderSender
 from household.sealing import (
     BACKEND_SECRET,
     BACKUP_SECRET,
@@ -48,6 +51,7 @@ COMPONENTS = (
     "namespace",
     "database",
     "backend",
+    "reminders",
     "frontend",
     "ingress",
     "network-policies",
@@ -103,6 +107,14 @@ def build(config: EnvironmentConfig, sealed: SealedValues) -> list[cdk8s.Chart]:
         database_host=database.service_name,
         database_port=database.port,
     )
+    reminders = ReminderSender(
+        charts["reminders"],
+        "reminder-sender",
+        image=backend.image,
+        env=backend.env,
+        resources_job=config.resources.reminders,
+        uid=BACKEND_UID,
+    )
     frontend = Frontend(
         charts["frontend"],
         "frontend",
@@ -127,6 +139,8 @@ def build(config: EnvironmentConfig, sealed: SealedValues) -> list[cdk8s.Chart]:
         backend=Endpoint(backend.pod_labels, backend.port),
         database=Endpoint(database.pod_labels, database.port),
         backup_labels=backup.pod_labels,
+        reminder_sender_labels=reminders.pod_labels,
+        home_destinations=config.notifications.home_destinations,
         monitoring_namespace=config.observability.namespace if config.observability else None,
     )
     return list(charts.values())

@@ -3,11 +3,13 @@
     python cdk8s/seal.py --env production [--certificate PEM] [--vault FILE] [--throwaway]
 
 The values come from the owner's ansible-vault file (inventory/group_vars/all/vault.yml, opened
-with $ANSIBLE_VAULT_PASSWORD_FILE): vault_<env>_postgres_password, vault_<env>_secret_key and
-vault_<env>_backup_password. Those still missing are generated (256 bits or more) and added to
-the vault first, so a rebuilt cluster is re-sealed with the password its kept database expects,
-and the backups' restic password survives the cluster. DATABASE_URL is derived from the same
-password, so the secrets always agree. Only ciphertext is written, to
+with $ANSIBLE_VAULT_PASSWORD_FILE): vault_<env>_postgres_password, vault_<env>_secret_key,
+vault_<env>_backup_password and vault_<env>_vapid_private_key (Web Push's key: base64url of a
+P-256 private value). Those still missing are generated (256 bits or more, the VAPID key from a
+fresh P-256 key) and added to the vault first, so a rebuilt cluster is re-sealed with the
+password its kept database expects, the backups' restic password survives the cluster, and the
+browsers' push subscriptions (bound to the VAPID key) keep working. DATABASE_URL is derived from
+the same password, so the secrets always agree. Only ciphertext is written, to
 cdk8s/environments/<env>.sealed.yaml.
 """
 
@@ -62,7 +64,7 @@ def throwaway_certificate() -> bytes:
 
 DEFAULT_VAULT = REPO_ROOT / "inventory/group_vars/all/vault.yml"
 # SecretValues fields, each in the vault as vault_<env>_<field>. Generated when missing:
-GENERATED_FIELDS = ("postgres_password", "secret_key", "backup_password")
+GENERATED_FIELDS = ("postgres_password", "secret_key", "backup_password", "vapid_private_key")
 # Given by the owner, needed only with backup.offsite:
 OFFSITE_FIELDS = ("offsite_access_key_id", "offsite_secret_access_key")
 
@@ -117,11 +119,15 @@ def vault_values(
             stored[name] = getattr(generated, field)
             added.append(name)
         values[field] = str(stored[name])
+    try:
+        secret_values = SecretValues(**values)
+    except ValueError as error:  # an owner's own VAPID key, mistyped: nothing sealed or added
+        raise VaultError(f"{vault_variable(environment, 'vapid_private_key')}: {error}") from None
     if added:
         lines = "".join(yaml.safe_dump({name: stored[name]}, width=1000) for name in added)
         header = "" if text.endswith("\n") or not text else "\n"
         path.write_bytes(vault.encrypt(text + header + lines, vault.secrets[0][1]))
-    return SecretValues(**values), added
+    return secret_values, added
 
 
 def seal_environment(

@@ -1,5 +1,5 @@
 """The FastAPI backend: ConfigMap, SealedSecret, Deployment (wait-for-db, run-migrations),
-Service and PodDisruptionBudget."""
+Service and PodDisruptionBudget. Its ConfigMap and Secret are also the reminder sender's."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import cdk8s
 
 from .config import EnvironmentConfig, ObservabilitySettings
 from .disruption import disruption_budget
+from .network_policies import NOTIFIER_LABELS
 from .observability import TEMPO_OTLP_PORT, TEMPO_SERVICE
 from .pods import (
     TMP,
@@ -36,7 +37,8 @@ WAIT_FOR_DB_IMAGE = "busybox:1.36"
 
 
 class Backend(Construct):
-    """Exposes ``service_name``/``port`` (what the frontend proxies to) and ``pod_labels``."""
+    """Exposes ``service_name``/``port`` (what the frontend proxies to), ``pod_labels``, and
+    ``image``/``env`` (the app's image and settings, which the reminder sender runs with)."""
 
     def __init__(
         self,
@@ -52,7 +54,7 @@ class Backend(Construct):
         self.service_name = "backend"
         self.port = PORT
         self.pod_labels = {"app.kubernetes.io/name": "backend"}
-        image = config.backend_image
+        self.image = image = config.backend_image
 
         settings = kplus.ConfigMap(
             self,
@@ -61,13 +63,18 @@ class Backend(Construct):
             data={
                 "ENVIRONMENT": config.name,
                 "CORS_ORIGINS": config.public_url,
+                # The reminder-sender CronJob sends; the backend's pods must never send on their
+                # own (their "send a test" still goes out).
+                "REMINDER_SENDER": "off",
+                # Web Push services contact the sender of a message (VAPID) at this address.
+                "VAPID_SUBJECT": config.public_url,
                 **_tracing(config.observability),
             },
         )
         secret = SealedSecret(
             self, "secret", name=BACKEND_SECRET, encrypted_data=encrypted_data
         ).secret
-        env = [kplus.Env.from_config_map(settings), kplus.Env.from_secret(secret)]
+        self.env = env = [kplus.Env.from_config_map(settings), kplus.Env.from_secret(secret)]
 
         deployment = kplus.Deployment(
             self,
@@ -75,7 +82,8 @@ class Backend(Construct):
             metadata=cdk8s.ApiObjectMetadata(name="backend"),
             replicas=config.replicas.backend,
             select=False,
-            pod_metadata=pod_metadata("backend", "api"),
+            # Its "send a test" reaches the members' notification channels.
+            pod_metadata=pod_metadata("backend", "api", NOTIFIER_LABELS),
             strategy=kplus.DeploymentStrategy.rolling_update(
                 max_surge=kplus.PercentOrAbsolute.absolute(1),
                 max_unavailable=kplus.PercentOrAbsolute.absolute(0),

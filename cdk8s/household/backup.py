@@ -20,6 +20,7 @@ from constructs import Construct
 import cdk8s
 
 from .config import BackupSettings, Resources
+from .network_policies import internet
 from .pods import (
     TMP,
     container_security,
@@ -43,8 +44,6 @@ CLAIM_NAME = "postgres-backups"
 # night, and restic's retention groups snapshots by host).
 RESTIC_HOST = "postgres-backup"
 RESTIC_TAG = "postgres"
-# The off-site repository is on the internet, never at home or in the cluster.
-PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
 # Room in the scratch emptyDir for the dump (and restic's cache).
 SCRATCH_SIZE = "1Gi"
 
@@ -231,20 +230,8 @@ class Backup(Construct):
             spec=k8s.NetworkPolicySpec(
                 pod_selector=k8s.LabelSelector(match_labels=self.pod_labels),
                 policy_types=["Egress"],
-                egress=[
-                    k8s.NetworkPolicyEgressRule(
-                        to=[
-                            k8s.NetworkPolicyPeer(
-                                ip_block=k8s.IpBlock(cidr="0.0.0.0/0", except_=PRIVATE_NETWORKS)
-                            )
-                        ],
-                        ports=[
-                            k8s.NetworkPolicyPort(
-                                protocol="TCP", port=k8s.IntOrString.from_number(443)
-                            )
-                        ],
-                    )
-                ],
+                # The off-site repository is on the internet, never at home or in the cluster.
+                egress=[internet(443)],
             ),
         )
 

@@ -2,11 +2,13 @@
 
 Everything that differs between clusters lives here (domain, image owner and tags, replicas,
 resources, the database node and host path, ingress controller, backup schedule and retention,
-where the Sealed Secrets certificate is). The constructs receive only the parts they need.
+the notification receivers at home, where the Sealed Secrets certificate is). The constructs
+receive only the parts they need.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -32,6 +34,9 @@ CpuQuantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?m?$")]
 MemoryQuantity = Annotated[str, Field(pattern=r"^[0-9]+(Ki|Mi|Gi)$")]
 StorageQuantity = Annotated[str, Field(pattern=r"^[0-9]+(Mi|Gi|Ti)$")]
 MOVING_TAGS = frozenset({"latest", "main", "master", "stable", "edge"})
+# The home network and the cluster (pods 10.42/16, services 10.43/16 are inside 10/8): egress to
+# the internet excludes them, and only the destinations named in the settings are let in.
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
 
 
 class _Settings(BaseModel):
@@ -63,6 +68,8 @@ class ResourceSettings(_Settings):
     wait_for_db: Resources
     frontend: Resources
     backup: Resources
+    # The reminder sender's CronJob (one Python process a minute).
+    reminders: Resources
 
 
 class Replicas(_Settings):
@@ -115,6 +122,35 @@ class BackupSettings(_Settings):
     offsite: OffsiteSettings | None = None
 
 
+class HomeDestination(_Settings):
+    """A receiver at home that reminders are sent to over TCP (Home Assistant, a local ntfy or
+    mail relay), e.g. {cidr: 192.168.1.10/32, port: 8123}."""
+
+    cidr: str
+    port: Annotated[int, Field(ge=1, le=65535)]
+
+    @field_validator("cidr")
+    @classmethod
+    def _inside_the_home_network(cls, cidr: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(cidr)  # strict: no host bits beside the prefix
+        except ValueError as error:
+            raise ValueError(f"{cidr!r} is not an IPv4 network such as 192.168.1.10/32") from error
+        if not any(network.subnet_of(ipaddress.IPv4Network(p)) for p in PRIVATE_NETWORKS):
+            # The internet is reached on the notification ports already; anything else here
+            # would open the pods to the world on another port.
+            ranges = ", ".join(PRIVATE_NETWORKS)
+            raise ValueError(f"{cidr} is not inside the home network ({ranges})")
+        return str(network)
+
+
+class NotificationSettings(_Settings):
+    """Where the reminder sender and the backend (its "send a test") may send: the internet on
+    HTTPS and SMTP submission always, and these receivers at home."""
+
+    home_destinations: tuple[HomeDestination, ...] = ()
+
+
 class SealedSecretsSettings(_Settings):
     # Repo-relative paths: the cluster's Sealed Secrets certificate (the playbooks fetch it, it
     # is not committed) and the committed ciphertext that `make seal` writes for it.
@@ -150,6 +186,7 @@ class EnvironmentConfig(_Settings):
     sealed_secrets: SealedSecretsSettings
     # None: the cluster runs no observability stack (platform_observability_enabled: false).
     observability: ObservabilitySettings | None = None
+    notifications: NotificationSettings = NotificationSettings()
 
     @field_validator("backend_tag", "frontend_tag")
     @classmethod

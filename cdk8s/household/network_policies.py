@@ -1,17 +1,20 @@
 """NetworkPolicies: deny everything in the namespace, then allow exactly the network flow of the
 deployment contract (ingress controller -> frontend -> backend -> postgres) plus DNS, the nightly
-backup's connection to postgres, cert-manager's HTTP-01 solver for certificate renewals, and,
-with the observability stack, its scraper to the backend, to nginx's exporter and to
-postgres_exporter (which reads postgres), and the backend's traces to Tempo."""
+backup's and the reminder sender's connections to postgres, the notifications that the sender and
+the backend send (HTTPS and SMTP submission to the internet, and the receivers at home named in
+the settings), cert-manager's HTTP-01 solver for certificate renewals, and, with the
+observability stack, its scraper to the backend, to nginx's exporter and to postgres_exporter
+(which reads postgres), and the backend's traces to Tempo."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from cdk8s_plus_33 import k8s
 from constructs import Construct
 
+from .config import PRIVATE_NETWORKS, HomeDestination
 from .observability import (
     EXPORTER_LABELS,
     EXPORTER_PORT,
@@ -26,6 +29,11 @@ NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 # HTTP-01 challenge; the ingress controller must reach it on 8089 or no certificate is issued.
 ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
 ACME_SOLVER_PORT = 8089
+# Pods that send notifications (the reminder sender, and the backend's "send a test"); the
+# `notifications` policy lets them out.
+NOTIFIER_LABELS = {"household-task-manager/egress": "notifications"}
+# HTTPS (Web Push services, ntfy.sh, Telegram, Discord, LINE...) and SMTP submission.
+NOTIFICATION_PORTS = (443, 465, 587)
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,23 @@ def _pods(labels: Mapping[str, str]) -> k8s.LabelSelector:
     return k8s.LabelSelector(match_labels=dict(labels))
 
 
-def _tcp(port: int) -> list[k8s.NetworkPolicyPort]:
-    return [k8s.NetworkPolicyPort(protocol="TCP", port=k8s.IntOrString.from_number(port))]
+def _tcp(*ports: int) -> list[k8s.NetworkPolicyPort]:
+    return [
+        k8s.NetworkPolicyPort(protocol="TCP", port=k8s.IntOrString.from_number(port))
+        for port in ports
+    ]
+
+
+def internet(*ports: int) -> k8s.NetworkPolicyEgressRule:
+    """TCP to these ports anywhere outside the home network and the cluster."""
+    return k8s.NetworkPolicyEgressRule(
+        to=[
+            k8s.NetworkPolicyPeer(
+                ip_block=k8s.IpBlock(cidr="0.0.0.0/0", except_=list(PRIVATE_NETWORKS))
+            )
+        ],
+        ports=_tcp(*ports),
+    )
 
 
 def _peer(labels: Mapping[str, str], namespace: str | None = None) -> k8s.NetworkPolicyPeer:
@@ -63,6 +86,8 @@ class NetworkPolicies(Construct):
         backend: Endpoint,
         database: Endpoint,
         backup_labels: Mapping[str, str],
+        reminder_sender_labels: Mapping[str, str],
+        home_destinations: Iterable[HomeDestination] = (),
         monitoring_namespace: str | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -114,7 +139,7 @@ class NetworkPolicies(Construct):
             ingress=[k8s.NetworkPolicyIngressRule(from_=backend_from, ports=_tcp(backend.port))],
             egress=backend_to,
         )
-        database_from = [_peer(backend.labels), _peer(backup_labels)]
+        database_from = [_peer(backend.labels), _peer(backup_labels), _peer(reminder_sender_labels)]
         self._policy(
             "postgres",
             database.labels,
@@ -141,6 +166,28 @@ class NetworkPolicies(Construct):
             backup_labels,
             egress=[
                 k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
+            ],
+        )
+        self._policy(
+            "reminder-sender",
+            reminder_sender_labels,
+            egress=[
+                k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
+            ],
+        )
+        # Policies add up: the pods selected here keep their own rules (postgres, DNS) as well.
+        self._policy(
+            "notifications",
+            NOTIFIER_LABELS,
+            egress=[
+                internet(*NOTIFICATION_PORTS),
+                *(
+                    k8s.NetworkPolicyEgressRule(
+                        to=[k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=home.cidr))],
+                        ports=_tcp(home.port),
+                    )
+                    for home in home_destinations
+                ),
             ],
         )
         self._policy(

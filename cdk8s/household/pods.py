@@ -154,9 +154,15 @@ def node_selector(workload: kplus.Workload, labels: Mapping[str, str]) -> None:
     cdk8s.ApiObject.of(workload).add_json_patch(cdk8s.JsonPatch.add(path, dict(labels)))
 
 
-def pod_metadata(name: str, component: str) -> cdk8s.ApiObjectMetadata:
+def pod_metadata(
+    name: str, component: str, extra_labels: Mapping[str, str] | None = None
+) -> cdk8s.ApiObjectMetadata:
     return cdk8s.ApiObjectMetadata(
-        labels={**selector_labels(name), "app.kubernetes.io/component": component}
+        labels={
+            **selector_labels(name),
+            "app.kubernetes.io/component": component,
+            **(extra_labels or {}),
+        }
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import struct
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from urllib.parse import quote
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SESSION_KEY_BYTES = 32
@@ -33,7 +34,7 @@ BACKUP_SECRET = "backup-secret"  # noqa: S105
 # The keys each SealedSecret must hold; `make seal` writes exactly these.
 SECRET_KEYS: dict[str, tuple[str, ...]] = {
     DATABASE_SECRET: ("POSTGRES_PASSWORD",),
-    BACKEND_SECRET: ("DATABASE_URL", "SECRET_KEY"),
+    BACKEND_SECRET: ("DATABASE_URL", "SECRET_KEY", "VAPID_PRIVATE_KEY"),
     BACKUP_SECRET: ("RESTIC_PASSWORD",),
 }
 # backup-secret's keys for the off-site repository (backup.offsite), sealed only when it is set.
@@ -82,6 +83,26 @@ def certificate_fingerprint(certificate_pem: bytes) -> str:
     return "sha256:" + cert.fingerprint(hashes.SHA256()).hex()
 
 
+def generate_vapid_private_key() -> str:
+    """What the app reads as VAPID_PRIVATE_KEY: base64url (unpadded) of a fresh P-256 key's
+    32-byte big-endian private value."""
+    value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    return base64.urlsafe_b64encode(value.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
+def check_vapid_private_key(value: str) -> None:
+    """Refuse what the app or the push services would: not base64url of 32 bytes, or not a
+    P-256 private value (zero, or not below the curve's order)."""
+    if re.fullmatch(r"[A-Za-z0-9_-]{43}=?", value):
+        raw = base64.urlsafe_b64decode(value.rstrip("=") + "=")
+        try:
+            ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+            return
+        except ValueError:
+            pass
+    raise ValueError("the VAPID private key is not the base64url of a 32-byte P-256 private value")
+
+
 @dataclass(frozen=True)
 class SecretValues:
     """The plaintext values; their source of truth is the owner's vault (seal.py)."""
@@ -90,14 +111,25 @@ class SecretValues:
     secret_key: str
     # Encrypts the restic repository of the backups: without it no backup can be read.
     backup_password: str
+    # Signs Web Push messages: browsers' subscriptions are bound to its public key, so a
+    # rebuilt cluster must keep it.
+    vapid_private_key: str
     # The S3 keys of the off-site repository (backup.offsite), given by the owner.
     offsite_access_key_id: str | None = None
     offsite_secret_access_key: str | None = None
 
+    def __post_init__(self) -> None:
+        check_vapid_private_key(self.vapid_private_key)
+
     @classmethod
     def generate(cls) -> SecretValues:
         # token_urlsafe: 256 bits each, and only URL-safe characters in DATABASE_URL.
-        return cls(secrets.token_urlsafe(32), secrets.token_urlsafe(48), secrets.token_urlsafe(32))
+        return cls(
+            secrets.token_urlsafe(32),
+            secrets.token_urlsafe(48),
+            secrets.token_urlsafe(32),
+            generate_vapid_private_key(),
+        )
 
     def database_url(self, *, host: str, database: str, user: str) -> str:
         password = quote(self.postgres_password, safe="")
@@ -110,6 +142,7 @@ class SecretValues:
             BACKEND_SECRET: {
                 "DATABASE_URL": self.database_url(host=host, database=database, user=user),
                 "SECRET_KEY": self.secret_key,
+                "VAPID_PRIVATE_KEY": self.vapid_private_key,
             },
             BACKUP_SECRET: {"RESTIC_PASSWORD": self.backup_password, **self._offsite()},
         }

@@ -8,7 +8,13 @@ from types import ModuleType
 
 import pytest
 from gitops_support import Synthesized, load_cdk8s_main, read_tree
-from household.config import IngressController, environment_names, load_environment
+from household.config import (
+    EnvironmentConfig,
+    IngressController,
+    NotificationSettings,
+    environment_names,
+    load_environment,
+)
 
 from tests.support.databases import local_postgres
 
@@ -44,17 +50,8 @@ def staging(synthesized: dict[str, Synthesized]) -> Synthesized:
     return synthesized["staging"]
 
 
-@pytest.fixture(scope="session")
-def ingress_nginx(cdk8s_main: ModuleType) -> Synthesized:
-    """Production with the other ingress controller setting (built in memory)."""
-    base = load_environment("production")
-    config = base.model_copy(
-        update={
-            "ingress": base.ingress.model_copy(
-                update={"controller": IngressController.INGRESS_NGINX}
-            )
-        }
-    )
+def _built(cdk8s_main: ModuleType, config: EnvironmentConfig) -> Synthesized:
+    """A variant of production's settings, built in memory with its committed sealed values."""
     sealed = cdk8s_main.load_sealed_values(
         config.sealed_values_path, config.namespace, "production"
     )
@@ -63,10 +60,45 @@ def ingress_nginx(cdk8s_main: ModuleType) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def ingress_nginx(cdk8s_main: ModuleType) -> Synthesized:
+    """Production with the other ingress controller setting (built in memory)."""
+    base = load_environment("production")
+    return _built(
+        cdk8s_main,
+        base.model_copy(
+            update={
+                "ingress": base.ingress.model_copy(
+                    update={"controller": IngressController.INGRESS_NGINX}
+                )
+            }
+        ),
+    )
+
+
+# Receivers at home: Home Assistant, and a local ntfy on a small subnet.
+HOME_DESTINATIONS = [
+    {"cidr": "192.168.1.10/32", "port": 8123},
+    {"cidr": "10.0.5.0/30", "port": 8080},
+]
+
+
+@pytest.fixture(scope="session")
+def home_receivers(cdk8s_main: ModuleType) -> Synthesized:
+    """Production whose notifications may also reach receivers on the home network."""
+    base = load_environment("production")
+    notifications = NotificationSettings.model_validate({"home_destinations": HOME_DESTINATIONS})
+    return _built(cdk8s_main, base.model_copy(update={"notifications": notifications}))
+
+
+@pytest.fixture(scope="session")
 def every_variant(
-    synthesized: dict[str, Synthesized], ingress_nginx: Synthesized
+    synthesized: dict[str, Synthesized], ingress_nginx: Synthesized, home_receivers: Synthesized
 ) -> dict[str, Synthesized]:
-    return {**synthesized, "production-ingress-nginx": ingress_nginx}
+    return {
+        **synthesized,
+        "production-ingress-nginx": ingress_nginx,
+        "production-home-receivers": home_receivers,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -418,6 +418,7 @@ def _with_offsite(cdk8s_main: ModuleType, keys: bool) -> Synthesized:
         "db-password",
         "secret-key",
         "restic-password",
+        sealing.generate_vapid_private_key(),
         *(("AKIAOFFSITE", "offsite-secret") if keys else ()),
     )
     plaintext = values.by_secret(host="postgres", database=DB_PREFIX, user="postgres")

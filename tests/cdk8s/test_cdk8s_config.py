@@ -37,6 +37,12 @@ def test_there_are_two_environments() -> None:
         (lambda c: c["database"].update(host_path="relative/path"), "String should match"),
         (lambda c: c.update(replica_count=3), "Extra inputs are not permitted"),
         (lambda c: c["resources"].pop("wait_for_db"), "Field required"),
+        (lambda c: c["resources"].pop("reminders"), "Field required"),
+        (
+            lambda c: c.update(notifications={"home_destinations": [{"cidr": "1.1.1.1/32"}]}),
+            "Field required",
+        ),
+        (lambda c: c.update(notifications={"receivers": []}), "Extra inputs are not permitted"),
     ],
 )
 def test_invalid_settings_are_refused(change: Any, message: str) -> None:
@@ -77,6 +83,13 @@ def test_environment_name_must_match_its_file(tmp_path, monkeypatch: pytest.Monk
             "ConfigMap",
             "backend-config",
             ("data", "CORS_ORIGINS"),
+            "https://household-task-mgr.duckdns.org",
+            "https://household-task-mgr-staging.duckdns.org",
+        ),
+        (
+            "ConfigMap",
+            "backend-config",
+            ("data", "VAPID_SUBJECT"),
             "https://household-task-mgr.duckdns.org",
             "https://household-task-mgr-staging.duckdns.org",
         ),

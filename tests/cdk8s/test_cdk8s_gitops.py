@@ -15,6 +15,7 @@ COMPONENT_FILES = {
     "namespace.yaml",
     "database.yaml",
     "backend.yaml",
+    "reminders.yaml",
     "frontend.yaml",
     "ingress.yaml",
     "network-policies.yaml",

@@ -13,7 +13,7 @@ ROOT_ALLOWED = {
     # postgres server itself runs as uid 70.
     ("postgres", "prepare-data-dir"),
 }
-VARIANTS = ["production", "staging", "production-ingress-nginx"]
+VARIANTS = ["production", "staging", "production-ingress-nginx", "production-home-receivers"]
 
 
 @pytest.fixture(params=VARIANTS)
@@ -32,9 +32,10 @@ def _all_containers(env: Synthesized) -> list[tuple[str, str, str, dict[str, Any
 
 def test_every_container_has_requests_and_limits(env: Synthesized) -> None:
     found = _all_containers(env)
-    # postgres x2, backend x3, frontend, backup (pg-dump, restic), restore (restic-dump,
-    # pg-restore), and nginx's exporter beside the frontend where the observability stack runs
-    assert len(found) == (11 if env.config.observability else 10)
+    # postgres x2, backend x3, the reminder sender, frontend, backup (pg-dump, restic), restore
+    # (restic-dump, pg-restore), and nginx's exporter beside the frontend where the observability
+    # stack runs
+    assert len(found) == (12 if env.config.observability else 11)
     for workload, _, name, container, _ in found:
         res = container.get("resources", {})
         for bound in ("requests", "limits"):
@@ -53,7 +54,8 @@ def test_every_long_running_container_has_liveness_and_readiness_probes(env: Syn
     long_running = [
         c
         for c in _all_containers(env)
-        if c[1] == "containers" and c[0] not in {"postgres-backup", "postgres-restore"}
+        if c[1] == "containers"
+        and c[0] not in {"postgres-backup", "postgres-restore", "reminder-sender"}
     ]
     exporter = {"nginx-exporter"} if env.config.observability else set()
     assert {c[2] for c in long_running} == {"postgres", "backend", "frontend", *exporter}
@@ -90,6 +92,7 @@ def test_app_images_carry_the_environment_config_tags(env: Synthesized) -> None:
     frontend = f"ghcr.io/{config.image_owner}/household-task-manager-frontend:{config.frontend_tag}"
     assert images[("backend", "backend")] == backend
     assert images[("backend", "run-migrations")] == backend
+    assert images[("reminder-sender", "reminder-sender")] == backend
     assert images[("frontend", "frontend")] == frontend
     app_images = {i for i in images.values() if i.startswith("ghcr.io/")}
     assert app_images == {backend, frontend}
@@ -125,6 +128,7 @@ def test_every_container_is_hardened(env: Synthesized) -> None:
         ("backend", 10001, {"/tmp"}),
         ("frontend", 101, {"/tmp", "/var/cache/nginx", "/var/run", "/etc/nginx/conf.d"}),
         ("postgres-backup", 70, {"/tmp"}),
+        ("reminder-sender", 10001, {"/tmp"}),
     ],
 )
 def test_images_run_as_their_own_user_with_writable_empty_dirs(

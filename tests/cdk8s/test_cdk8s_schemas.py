@@ -71,10 +71,11 @@ def test_every_builtin_manifest_passes_strict_validation(
                 errors.append(f"{variant} {doc['kind']}/{doc['metadata']['name']}: {error.message}")
             checked += 1
     assert not errors, "\n".join(errors)
-    # 30 objects per environment (the backups' PV and the restore CronJob included), minus its
-    # custom resources, and postgres_exporter's NetworkPolicy where the observability stack runs
-    # (production, twice)
-    assert checked == 3 * 26 + 2
+    # 33 objects per environment (the backups' PV, the restore CronJob, the reminder sender's
+    # CronJob and its two NetworkPolicies included), minus its custom resources, and
+    # postgres_exporter's NetworkPolicy where the observability stack runs (production, three
+    # times)
+    assert checked == 4 * 29 + 3
 
 
 def test_custom_resources_match_their_crd_schemas(every_variant: dict[str, Synthesized]) -> None:
@@ -85,8 +86,8 @@ def test_custom_resources_match_their_crd_schemas(every_variant: dict[str, Synth
             if key in CRD_FILES:
                 _validator(CRD_FILES[key], doc["apiVersion"].split("/")[1]).validate(doc)
                 checked += 1
-    # Three SealedSecrets per environment, a Middleware only with traefik (production, staging).
-    assert checked == 3 * 3 + 2
+    # Three SealedSecrets per environment, a Middleware only with traefik (all but nginx's).
+    assert checked == 4 * 3 + 3
 
 
 def test_only_known_custom_resources_are_produced(every_variant: dict[str, Synthesized]) -> None:

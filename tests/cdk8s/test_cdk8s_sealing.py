@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from gitops_support import CDK8S_DIR, REPO_ROOT
@@ -119,6 +120,23 @@ def test_the_module_unseal_agrees_with_the_independent_one(key_pair) -> None:
 
 
 VAULT_PASSWORD = "owner's vault password"
+# A valid VAPID key kept in the vault: RFC 6979's P-256 test key (A.2.5).
+KEPT_VAPID_KEY = (
+    base64.urlsafe_b64encode(
+        bytes.fromhex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721")
+    )
+    .rstrip(b"=")
+    .decode()
+)
+
+
+def p256_private_key(value: str) -> ec.EllipticCurvePrivateKey:
+    """What VAPID_PRIVATE_KEY must be, checked apart from sealing.py: base64url without padding
+    of 32 bytes, a P-256 private value (cryptography refuses zero and values past the order)."""
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", value), value
+    raw = base64.urlsafe_b64decode(value + "=")
+    assert len(raw) == 32
+    return ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
 
 
 @dataclass
@@ -186,12 +204,14 @@ def test_make_seal_stores_new_values_in_the_vault_and_seals_only_ciphertext(
     password = opened["database-secret"]["POSTGRES_PASSWORD"]
     secret_key = opened["backend-secret"]["SECRET_KEY"]
     restic_password = opened["backup-secret"]["RESTIC_PASSWORD"]
+    vapid_key = opened["backend-secret"]["VAPID_PRIVATE_KEY"]
     # The vault is the source: the generated values were added to it, next to what it held.
     assert stored == {
         "vault_duckdns_token": "0f1e2d3c-4b5a-4697-8877-a5b4c3d2e1f0",
         "vault_production_postgres_password": password,
         "vault_production_secret_key": secret_key,
         "vault_production_backup_password": restic_password,
+        "vault_production_vapid_private_key": vapid_key,
     }
     assert opened["backend-secret"]["DATABASE_URL"] == (
         f"postgresql+psycopg://postgres:{password}@postgres:5432/household_task_manager"
@@ -200,8 +220,9 @@ def test_make_seal_stores_new_values_in_the_vault_and_seals_only_ciphertext(
     assert len(secret_key) >= 64
     assert len(restic_password) >= 43
     assert urlsplit(opened["backend-secret"]["DATABASE_URL"]).password == password
+    p256_private_key(vapid_key)
     for written in (values_file.read_text(), vault.path.read_text()):
-        for plaintext in (password, secret_key, restic_password):
+        for plaintext in (password, secret_key, restic_password, vapid_key):
             assert plaintext not in written
     assert vault.path.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
 
@@ -215,6 +236,7 @@ def test_a_rebuilt_cluster_is_resealed_with_the_vaults_values(
         "vault_staging_postgres_password: 'p@ss:w/rd'\n"
         "vault_staging_secret_key: kept-secret-key\n"
         "vault_staging_backup_password: kept-restic-password\n"
+        f"vault_staging_vapid_private_key: {KEPT_VAPID_KEY}\n"
     )
     before = vault.path.read_bytes()
     values_file = tmp_path / "staging.sealed.yaml"
@@ -232,6 +254,8 @@ def test_a_rebuilt_cluster_is_resealed_with_the_vaults_values(
         assert opened["database-secret"]["POSTGRES_PASSWORD"] == "p@ss:w/rd"
         assert opened["backend-secret"]["SECRET_KEY"] == "kept-secret-key"
         assert opened["backup-secret"]["RESTIC_PASSWORD"] == "kept-restic-password"
+        # The browsers' push subscriptions are bound to this key's public half.
+        assert opened["backend-secret"]["VAPID_PRIVATE_KEY"] == KEPT_VAPID_KEY
         assert opened["backend-secret"]["DATABASE_URL"] == (
             "postgresql+psycopg://postgres:p%40ss%3Aw%2Frd@postgres:5432/household_task_manager"
         )
@@ -284,7 +308,7 @@ def test_make_seal_without_a_certificate_says_where_to_get_one(
                     "backend-secret": {"DATABASE_URL": "AgA="},
                 },
             },
-            "lacks backend-secret SECRET_KEY",
+            "lacks backend-secret SECRET_KEY, VAPID_PRIVATE_KEY",
         ),
     ],
 )
@@ -410,3 +434,90 @@ def test_an_offsite_repository_seals_the_owners_s3_keys_from_the_vault(
     assert backup_secret["AWS_ACCESS_KEY_ID"] == "AKIAHOMELAB"
     assert backup_secret["AWS_SECRET_ACCESS_KEY"] == "s3-secret"
     assert backup_secret["RESTIC_PASSWORD"] == vault.read()["vault_production_backup_password"]
+
+
+def test_generated_vapid_keys_are_fresh_p256_keys() -> None:
+    first, second = sealing.generate_vapid_private_key(), sealing.generate_vapid_private_key()
+    assert first != second
+    for value in (first, second):
+        p256_private_key(value)
+        sealing.check_vapid_private_key(value)
+    sealing.check_vapid_private_key(KEPT_VAPID_KEY + "=")  # the padded spelling means the same
+
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        _b64url(bytes(32)),  # zero
+        _b64url(P256_ORDER.to_bytes(32, "big")),  # the curve's order
+        _b64url(b"\xff" * 32),  # past it
+        _b64url(b"\x01" * 31),  # 31 bytes
+        _b64url(b"\x01" * 33),
+        KEPT_VAPID_KEY[:-2] + "+/",  # standard base64, not base64url
+    ],
+)
+def test_a_malformed_vapid_key_in_the_vault_is_refused_before_anything_is_sealed(
+    key_pair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seal_module: ModuleType,
+    vault: Vault,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
+) -> None:
+    """An owner's own key (e.g. from `vapid --gen`) mistyped into the vault would stop the backend
+    (the app refuses it) or the push services would."""
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(key_pair[1])
+    values_file = tmp_path / "production.sealed.yaml"
+    config = _with_values_file(load_environment("production"), values_file)
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    vault.write(f"vault_production_vapid_private_key: '{value}'\n")
+    before = vault.path.read_bytes()
+    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    assert seal_module.main(arguments) == 1
+    assert "vault_production_vapid_private_key: the VAPID private key is not" in (
+        capsys.readouterr().err
+    )
+    assert vault.path.read_bytes() == before  # nothing generated was added either
+    assert not values_file.exists()
+
+
+def test_the_synthesized_backend_secret_unseals_to_a_vapid_key(
+    key_pair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seal_module: ModuleType,
+    vault: Vault,
+    cdk8s_main: ModuleType,
+) -> None:
+    """`make seal` then synth: what the controller decrypts out of backend-secret's manifest is
+    the vault's VAPID key, a P-256 key the app can sign with."""
+    key, pem = key_pair
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pem)
+    values_file = tmp_path / "production.sealed.yaml"
+    config = _with_values_file(load_environment("production"), values_file)
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    assert seal_module.main(arguments) == 0
+
+    sealed = cdk8s_main.load_sealed_values(values_file, config.namespace, "production")
+    (manifest,) = [
+        doc
+        for chart in cdk8s_main.build(config, sealed)
+        for doc in chart.to_json()
+        if doc["kind"] == "SealedSecret" and doc["metadata"]["name"] == "backend-secret"
+    ]
+    namespace = manifest["spec"]["template"]["metadata"]["namespace"]
+    value = manifest["spec"]["encryptedData"]["VAPID_PRIVATE_KEY"]
+    opened = controller_decrypt(key, namespace, "backend-secret", value).decode()
+    assert opened == vault.read()["vault_production_vapid_private_key"]
+    p256_private_key(opened)
