@@ -13,15 +13,17 @@ some delivery failed for good in this run.
 import argparse
 import sys
 
-from alembic.runtime.migration import MigrationContext
-
 from app.core.config import get_settings
 from app.core.db import make_engine, make_session_factory
-from app.core.health import migration_head
 from app.services import original_import, reminder_sender
 
 
 def _import_original(args: argparse.Namespace) -> int:
+    # Here, not at the top: send-reminders runs every minute and needs none of alembic.
+    from alembic.runtime.migration import MigrationContext
+
+    from app.core.health import migration_head
+
     settings = get_settings()
     engine = make_engine(settings.database_url, pool_size=1, overflow=0)
     try:

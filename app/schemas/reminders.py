@@ -56,6 +56,10 @@ class PushSubscriptionIn(Input):
     expirationTime: int | None = None  # noqa: N815 (the browser's own field name)
 
 
+class PushSubscriptionOut(Model):
+    id: int  # the channel's id in the reminders' `channels`
+
+
 class TestDeliveryOut(Model):
     kind: Literal["apprise", "push"]
     target: str

@@ -161,9 +161,9 @@ def _subscriptions(db: Session, user_id: int) -> list[PushSubscription]:
 
 def subscribe(
     db: Session, settings: Settings, member: Member, endpoint: str, p256dh: str, auth: str
-) -> None:
-    """Keeps a browser's push subscription for the caller. A browser has one per server: when
-    another account subscribed it before, it is the caller's now."""
+) -> int:
+    """Keeps a browser's push subscription for the caller, and answers its id. A browser has
+    one per server: when another account subscribed it before, it is the caller's now."""
     _refuse_tokens(member)
     if vapid_keys(settings) is None:
         raise ConflictError(
@@ -180,6 +180,7 @@ def subscribe(
     subscription.p256dh = p256dh
     subscription.auth = auth
     db.commit()
+    return subscription.id
 
 
 def unsubscribe(db: Session, member: Member, subscription_id: int) -> None:

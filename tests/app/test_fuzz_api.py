@@ -138,7 +138,9 @@ def fuzz(app: FastAPI, operation: APIOperation, mode: GenerationMode) -> int:
 def schema(app: FastAPI) -> Any:
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     schema.config.generation.update(allow_x00=True, codec=None)  # NUL and lone surrogates
-    return schema
+    # A test send goes to the channels the fuzzing saved, which may name hosts on the internet:
+    # tests reach loopback only (tests/app/test_reminders.py sends to local receivers).
+    return schema.exclude(path="/api/households/{household_id}/reminders/test")
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

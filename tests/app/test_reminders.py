@@ -500,10 +500,14 @@ def test_a_push_reminder_arrives_encrypted_signed_and_carries_the_done_action(
     member = people["member"]
     chore = timed_chore(people["admin"], household_id)
     browser = Browser(f"http://{receiver.base}/push/abc")
-    member.ok("POST", f"{base(household_id)}/push", 204, json=browser.subscription())
+    subscribed = member.ok("POST", f"{base(household_id)}/push", 201, json=browser.subscription())
     member.ok("PUT", base(household_id), json={"before_minutes": 10})
     [channel] = member.ok("GET", base(household_id))["channels"]
-    assert (channel["kind"], channel["target"]) == ("push", "127.0.0.1")
+    assert (channel["kind"], channel["id"], channel["target"]) == (
+        "push",
+        subscribed["id"],
+        "127.0.0.1",
+    )
 
     started = clock.perf_counter()
     report = send(app, at(7, 50))
@@ -536,7 +540,7 @@ def test_a_push_subscription_the_service_forgot_is_removed(
     member.ok(
         "POST",
         f"{base(household_id)}/push",
-        204,
+        201,
         json=Browser(f"http://{receiver.base}/p").subscription(),
     )
     member.ok("PUT", base(household_id), json={"before_minutes": 0})

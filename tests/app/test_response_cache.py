@@ -309,6 +309,42 @@ WRITES: dict[str, Callable[[dict[str, Any]], Write]] = {
         {"json": {"token": t["reset_token"], "new_password": "a new password, long"}},
         204,
     ),
+    # This app sends no mail: refused, and nothing changes.
+    "POST /api/auth/password-reset-request": lambda t: (
+        "stranger",
+        {"json": {"email": t["member"].email}},
+        409,
+    ),
+    "PUT /api/households/{household_id}/reminders": lambda t: (
+        "member",
+        {"json": {"before_minutes": 10, "digest_hour": 7}},
+        200,
+    ),
+    # By someone with no channel: nothing leaves the machine.
+    "POST /api/households/{household_id}/reminders/test": lambda t: ("admin", {}, 200),
+    "POST /api/households/{household_id}/reminders/push": lambda t: (
+        "member",
+        {"json": PUSH_SUBSCRIPTION | {"endpoint": "https://push.example.jp/another"}},
+        201,
+    ),
+    "DELETE /api/households/{household_id}/reminders/push/{subscription_id}": lambda t: (
+        "member",
+        {},
+        204,
+    ),
+    # Alertmanager's webhook: absent without alert settings (tests/app/test_alerts.py).
+    "POST /api/alerts": lambda t: (
+        "stranger",
+        {"json": {"alerts": []}, "headers": {"Authorization": "Bearer t"}},
+        404,
+    ),
+}
+PUSH_SUBSCRIPTION = {
+    "endpoint": "https://push.example.jp/subscription",
+    "keys": {
+        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u",
+        "auth": "tBHI",
+    },
 }
 
 CACHED_READS = [
@@ -341,6 +377,9 @@ def write_target(app: FastAPI) -> dict[str, Any]:
     invite = admin.ok("POST", f"{base(household_id)}/invites", 201, json={"role": "member"})
     token = people["member"].ok("POST", f"{base(household_id)}/tokens", 201, json={"name": "t"})
     reset = admin.ok("POST", f"{base(household_id)}/members/{viewer.id}/password-reset", 201)
+    push = people["member"].ok(
+        "POST", f"{base(household_id)}/reminders/push", 201, json=PUSH_SUBSCRIPTION
+    )
     return {
         **people,
         "stranger": sign_up(app, "Stranger"),
@@ -350,6 +389,7 @@ def write_target(app: FastAPI) -> dict[str, Any]:
         "invite_id": invite["id"],
         "code": invite["code"],
         "token_id": token["id"],
+        "subscription_id": push["id"],
         "reset_token": reset["url"].partition("#")[2],
         "user_id": viewer.id,
         "tomorrow": (tokyo_today() + timedelta(days=1)).isoformat(),

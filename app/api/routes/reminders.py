@@ -8,6 +8,7 @@ from app.domain.views import ReminderChoices, TestDelivery
 from app.schemas.common import MAX_ID
 from app.schemas.reminders import (
     PushSubscriptionIn,
+    PushSubscriptionOut,
     ReminderSettingsIn,
     ReminderSettingsOut,
     TestDeliveryOut,
@@ -47,13 +48,17 @@ def send_test(member: Reader, db: DbDep, settings: SettingsDep) -> list[TestDeli
     return reminders.send_test(db, settings, member)
 
 
-@router.post("/push", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/push", status_code=status.HTTP_201_CREATED)
 def subscribe_push(
     data: PushSubscriptionIn, member: Reader, db: DbDep, settings: SettingsDep
-) -> Response:
-    """Keeps this browser's push subscription (made with the `push_public_key`)."""
-    reminders.subscribe(db, settings, member, data.endpoint, data.keys.p256dh, data.keys.auth)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+) -> PushSubscriptionOut:
+    """Keeps this browser's push subscription (made with the `push_public_key`); its id is
+    this browser's channel."""
+    return PushSubscriptionOut(
+        id=reminders.subscribe(
+            db, settings, member, data.endpoint, data.keys.p256dh, data.keys.auth
+        )
+    )
 
 
 @router.delete("/push/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -41,7 +41,9 @@ export function useReminderActions(id: number) {
     }),
     subscribe: useMutation({
       mutationFn: (body: Schemas["PushSubscriptionIn"]) =>
-        call<unknown>(api.POST("/api/households/{household_id}/reminders/push", { ...hh(id), body })),
+        call<Schemas["PushSubscriptionOut"]>(
+          api.POST("/api/households/{household_id}/reminders/push", { ...hh(id), body }),
+        ),
       onSuccess: refresh,
     }),
     unsubscribe: useMutation({

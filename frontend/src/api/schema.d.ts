@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive Alerts
+         * @description Alertmanager's webhook (bearer ALERT_WEBHOOK_TOKEN): each alert's firing and its
+         *     resolution reach the owner's Apprise URLs once, however often they are posted.
+         */
+        post: operations["receive_alerts_api_alerts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -56,6 +77,23 @@ export interface paths {
         patch: operations["update_me_api_auth_me_patch"];
         trace?: never;
     };
+    "/api/auth/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Auth Options */
+        get: operations["auth_options_api_auth_options_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/password": {
         parameters: {
             query?: never;
@@ -87,6 +125,27 @@ export interface paths {
          * @description Redeems an admin's reset link: the new password, every other session ended, logged in.
          */
         post: operations["reset_password_api_auth_password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password-reset-request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Password Reset
+         * @description Mails a reset link to the address, if it is an account's. The answer is the same
+         *     either way (it tells no one which addresses have accounts), and comes before the mail.
+         */
+        post: operations["request_password_reset_api_auth_password_reset_request_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -535,7 +594,8 @@ export interface paths {
         put?: never;
         /**
          * Subscribe Push
-         * @description Keeps this browser's push subscription (made with the `push_public_key`).
+         * @description Keeps this browser's push subscription (made with the `push_public_key`); its id is
+         *     this browser's channel.
          */
         post: operations["subscribe_push_api_households__household_id__reminders_push_post"];
         delete?: never;
@@ -684,6 +744,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AlertIn */
+        AlertIn: {
+            /** Annotations */
+            annotations?: {
+                [key: string]: string;
+            };
+            /** Fingerprint */
+            fingerprint: string;
+            /** Labels */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * Startsat
+             * Format: date-time
+             */
+            startsAt: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "firing" | "resolved";
+        };
+        /**
+         * AlertmanagerWebhookIn
+         * @description Alertmanager's webhook payload (version 4).
+         */
+        AlertmanagerWebhookIn: {
+            /** Alerts */
+            alerts: components["schemas"]["AlertIn"][];
+        };
+        /** AlertsToldOut */
+        AlertsToldOut: {
+            /** Known */
+            known: number;
+            /** Told */
+            told: number;
+        };
         /** ApiTokenCreateIn */
         ApiTokenCreateIn: {
             /** Name */
@@ -754,6 +852,14 @@ export interface components {
              * @enum {string}
              */
             mode: "none" | "fixed" | "round_robin" | "least_done";
+        };
+        /**
+         * AuthOptionsOut
+         * @description What the login page may offer.
+         */
+        AuthOptionsOut: {
+            /** Password Reset By Mail */
+            password_reset_by_mail: boolean;
         };
         /** Body_import_chores_api_households__household_id__chores_import_post */
         Body_import_chores_api_households__household_id__chores_import_post: {
@@ -947,7 +1053,7 @@ export interface components {
          * @description Every stable code an error body can carry: the frontend has a message for each.
          * @enum {string}
          */
-        ErrorCode: "not_authenticated" | "invalid_credentials" | "too_many_attempts" | "email_taken" | "wrong_password" | "not_found" | "forbidden" | "last_admin" | "already_member" | "invite_used" | "invite_expired" | "not_a_member" | "done_in_future" | "chore_archived" | "chore_finished" | "nothing_to_undo" | "bad_range" | "import_invalid" | "import_empty" | "bad_header" | "bad_encoding" | "file_too_large" | "too_many_rows" | "csrf_rejected" | "database_unavailable" | "busy" | "conflict" | "validation_error" | "method_not_allowed" | "too_large" | "http_error" | "bad_notify_url" | "push_unavailable";
+        ErrorCode: "not_authenticated" | "invalid_credentials" | "too_many_attempts" | "email_taken" | "wrong_password" | "not_found" | "forbidden" | "last_admin" | "already_member" | "invite_used" | "invite_expired" | "not_a_member" | "done_in_future" | "chore_archived" | "chore_finished" | "nothing_to_undo" | "bad_range" | "import_invalid" | "import_empty" | "bad_header" | "bad_encoding" | "file_too_large" | "too_many_rows" | "csrf_rejected" | "database_unavailable" | "busy" | "conflict" | "validation_error" | "method_not_allowed" | "too_large" | "http_error" | "bad_notify_url" | "notify_failed" | "mail_unavailable" | "push_unavailable";
         /** FeedCreateIn */
         FeedCreateIn: {
             /**
@@ -1152,6 +1258,11 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** PasswordResetRequestIn */
+        PasswordResetRequestIn: {
+            /** Email */
+            email: string;
+        };
         /** PersonRef */
         PersonRef: {
             /** Display Name */
@@ -1183,6 +1294,11 @@ export interface components {
             /** Expirationtime */
             expirationTime?: number | null;
             keys: components["schemas"]["PushKeysIn"];
+        };
+        /** PushSubscriptionOut */
+        PushSubscriptionOut: {
+            /** Id */
+            id: number;
         };
         /** RecurrenceIn */
         RecurrenceIn: {
@@ -1381,6 +1497,48 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    receive_alerts_api_alerts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertmanagerWebhookIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsToldOut"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login_api_auth_login_post: {
         parameters: {
             query?: never;
@@ -1539,6 +1697,44 @@ export interface operations {
             };
         };
     };
+    auth_options_api_auth_options_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthOptionsOut"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     change_password_api_auth_password_post: {
         parameters: {
             query?: never;
@@ -1598,6 +1794,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_password_reset_api_auth_password_reset_request_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
             };
             /** @description The database is unavailable */
             503: {
@@ -3070,11 +3308,13 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            204: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionOut"];
+                };
             };
             /** @description The database is unavailable */
             503: {

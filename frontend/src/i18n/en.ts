@@ -495,6 +495,8 @@ const en = {
     http_error: "The request could not be served.",
     bad_notify_url: "Not a notification URL that Apprise understands, such as ntfy://ntfy.sh/my-topic or mailto://user:password@example.com.",
     push_unavailable: "This server does not offer browser notifications.",
+    notify_failed: "The notification service did not take the message; it will be retried.",
+    mail_unavailable: "This server sends no mail. An admin of your household can make you a reset link.",
     unreachable: "The server cannot be reached.",
     unknown: "Something went wrong: {{detail}}",
   } satisfies Record<ErrorCode | ClientErrorCode, string>,

@@ -495,6 +495,8 @@ const ja: Catalog = {
     http_error: "リクエストを処理できませんでした。",
     bad_notify_url: "Appriseが扱える通知先URLではありません（例: ntfy://ntfy.sh/my-topic、mailto://user:password@example.com）。",
     push_unavailable: "このサーバーはブラウザの通知に対応していません。",
+    notify_failed: "通知サービスが受け取りませんでした。あとで再送します。",
+    mail_unavailable: "このサーバーはメールを送れません。世帯の管理者に再設定リンクを作ってもらってください。",
     unreachable: "サーバーに接続できません。",
     unknown: "問題が発生しました: {{detail}}",
   },

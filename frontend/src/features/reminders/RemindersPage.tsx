@@ -12,7 +12,7 @@ import {
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { formatInstant } from "../../lib/dates";
 import { useHousehold } from "../household/HouseholdRoute";
-import { currentSubscription, ownChannel, PermissionDenied, pushSupported, rememberChannel, rememberedChannel, subscribePush } from "./push";
+import { currentSubscription, PermissionDenied, pushSupported, rememberChannel, rememberedChannel, subscribePush } from "./push";
 import {
   BEFORE_CHOICES,
   NAG_CHOICES,
@@ -276,7 +276,6 @@ function TestResults({ results }: { results: TestDelivery[] }) {
 function PushSwitch({ settings }: { settings: ReminderSettings }) {
   const { t } = useTranslation();
   const { household, me } = useHousehold();
-  const reminders = useReminders(household.id);
   const { subscribe, unsubscribe } = useReminderActions(household.id);
   const toast = useToast();
   const [subscribed, setSubscribed] = useState<boolean | null>(null);
@@ -303,13 +302,12 @@ function PushSwitch({ settings }: { settings: ReminderSettings }) {
     setBusy(true);
     try {
       const json = await subscribePush(settings.push_public_key as string);
-      await subscribe.mutateAsync({
+      const channel = await subscribe.mutateAsync({
         endpoint: json.endpoint ?? "",
         expirationTime: json.expirationTime ?? null,
         keys: { p256dh: json.keys?.p256dh ?? "", auth: json.keys?.auth ?? "" },
       });
-      const after = await reminders.refetch();
-      rememberChannel(me.id, ownChannel(settings.channels, after.data?.channels ?? [], own));
+      rememberChannel(me.id, channel.id);
       setSubscribed(true);
       toast.show(t("reminders.pushTurnedOn"));
     } catch (error) {

@@ -1,6 +1,5 @@
 // This browser's Web Push subscription: made with the server's VAPID public key, handed to the
 // API, and taken back. The service worker (public/sw-push.js) shows what arrives.
-import type { ReminderChannel } from "../../api/reminders";
 
 export function pushSupported(): boolean {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
@@ -61,14 +60,3 @@ export function rememberChannel(userId: number, id: number | null): void {
   }
 }
 
-/** The push channel that is new in `after`, else the one remembered if still there. */
-export function ownChannel(
-  before: ReminderChannel[],
-  after: ReminderChannel[],
-  remembered: number | null,
-): number | null {
-  const known = new Set(before.map((channel) => channel.id));
-  const fresh = after.filter((channel) => channel.kind === "push" && channel.id !== null && !known.has(channel.id));
-  if (fresh.length) return Math.max(...fresh.map((channel) => channel.id as number));
-  return after.some((channel) => channel.kind === "push" && channel.id === remembered) ? remembered : null;
-}

@@ -1,9 +1,9 @@
 import i18n from "i18next";
 import { ApiError } from "../../api/client";
-import type { ReminderChannel, ReminderSettings } from "../../api/reminders";
+import type { ReminderSettings } from "../../api/reminders";
 import { resetToken } from "../auth/ResetPasswordPage";
 import { firstPostponeDate } from "../today/Postpone";
-import { keyBytes, ownChannel } from "./push";
+import { keyBytes } from "./push";
 import { formFromSettings, problemsByField, toPayload, withSaved } from "./reminderForm";
 
 const en = i18n.getFixedT("en");
@@ -90,22 +90,6 @@ describe("push", () => {
     expect(keyBytes("BP" + "A".repeat(85)).length).toBe(65);
   });
 
-  const push = (id: number): ReminderChannel => ({
-    kind: "push",
-    id,
-    service: "push.example",
-    target: "push.example",
-    failure: null,
-    failed_at: null,
-  });
-  const apprise: ReminderChannel = { ...push(0), kind: "apprise", id: null };
-
-  it("finds this browser's channel: the new one, else the one remembered", () => {
-    expect(ownChannel([push(3), apprise], [push(3), push(8), apprise], null)).toBe(8);
-    // Subscribed again with the same endpoint: the server kept its row.
-    expect(ownChannel([push(3)], [push(3)], 3)).toBe(3);
-    expect(ownChannel([push(3)], [push(3)], 5)).toBeNull();
-  });
 });
 
 describe("postpone and reset links", () => {
