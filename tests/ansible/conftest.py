@@ -88,8 +88,11 @@ NETNS_NAME = re.compile(r"^htm-(\d+)-\w+$")
 
 
 def role_packages() -> list[str]:
-    defaults = yaml.safe_load((ANSIBLE_DIR / "roles/rpi_prep/defaults/main.yml").read_text())
-    return list(defaults["rpi_prep_packages"])
+    """What the roles install from apt: rpi_prep's packages, and rsync for the snapshots' copy."""
+    roles = ANSIBLE_DIR / "roles"
+    prep = yaml.safe_load((roles / "rpi_prep/defaults/main.yml").read_text())
+    snapshot = yaml.safe_load((roles / "k3s_snapshot/defaults/main.yml").read_text())
+    return [*prep["rpi_prep_packages"], *snapshot["k3s_snapshot_copy_packages"]]
 
 
 def packages_index(repo: Path) -> str:
@@ -560,6 +563,14 @@ def _stop(machine: Machine) -> None:
 
 @pytest.fixture(scope="module")
 def nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    yield from nspawn_machines(tmp_path_factory, HOSTS)
+
+
+def nspawn_machines(
+    tmp_path_factory: pytest.TempPathFactory, hosts: dict[str, tuple[int, str]]
+) -> Iterator[Cluster]:
+    """Boot the machines of `hosts` (name -> (index, suite), a part of HOSTS), one test module
+    at a time on this host; skips, saying why, where nspawn cannot run."""
     reason = nspawn_unavailable_reason()
     if reason:
         pytest.skip(f"nspawn cluster integration test skipped: {reason}")
@@ -568,13 +579,15 @@ def nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
         print(f"\nmachines lock acquired after {time.monotonic() - waiting:.0f}s")
         started = time.monotonic()
         remove_stale_networks()
-        yield from _nspawn_cluster(tmp_path_factory)
+        yield from _nspawn_cluster(tmp_path_factory, hosts)
         print(f"\nnspawn cluster: {time.monotonic() - started:.0f}s from boot to teardown")
 
 
-def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def _nspawn_cluster(
+    tmp_path_factory: pytest.TempPathFactory, hosts: dict[str, tuple[int, str]]
+) -> Iterator[Cluster]:
     started = time.monotonic()
-    bases = {suite: base_image(suite) for suite in sorted({suite for _, suite in HOSTS.values()})}
+    bases = {suite: base_image(suite) for suite in sorted({suite for _, suite in hosts.values()})}
     print(f"\nbase images ready in {time.monotonic() - started:.0f}s ({', '.join(bases)})")
     workdir = tmp_path_factory.mktemp("nspawn-cluster")
     key = workdir / "id_ed25519"
@@ -589,7 +602,7 @@ def _nspawn_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluste
     # On every address: the machines reach it through their veth links.
     with static_files(apt_root, host="0.0.0.0") as port:  # noqa: S104
         try:
-            for name, (index, suite) in HOSTS.items():
+            for name, (index, suite) in hosts.items():
                 layer = workdir / name
                 upper, work, root = layer / "upper", layer / "work", layer / "root"
                 for directory in (upper, work, root):

@@ -282,7 +282,7 @@ def test_the_scrape_configuration_passes_promtool(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 10 rules found" in result.stdout
+    assert "SUCCESS: 11 rules found" in result.stdout
 
 
 def test_the_scrape_targets_match_the_app(stack: Manifests) -> None:
@@ -342,6 +342,7 @@ def test_every_alert_has_a_test_that_fires_it_and_one_that_does_not() -> None:
         "CertificateExpiringSoon",
         "BackupFailed",
         "BackupTooOld",
+        "DatastoreSnapshotCopyTooOld",
     ]
     fired: set[str] = set()
     quiet: set[str] = set()
@@ -425,3 +426,18 @@ def test_the_dashboards_cover_app_database_and_pis_in_valid_promql(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(queries)} rules found" in result.stdout
+
+
+def test_node_exporter_reads_the_textfile_directory_the_snapshot_copy_writes(
+    stack: Manifests,
+) -> None:
+    """The chart mounts each node's root read-only at /host/root (hostRootFsMount, on by
+    default); the k3s_snapshot role writes its copy's metric into the same directory."""
+    node_exporter = values(stack, "HelmChart", "node-exporter")
+    settings = yaml.safe_load((REPO / "inventory/group_vars/all/main.yml").read_text())
+    directory = settings["platform_node_exporter_textfile_dir"]
+    assert node_exporter["extraArgs"] == [f"--collector.textfile.directory=/host/root{directory}"]
+    assert "hostRootFsMount" not in node_exporter
+    assert settings["k3s_snapshot_metrics_dir"] == "{{ platform_node_exporter_textfile_dir }}"
+    script = REPO / "ansible/roles/k3s_snapshot/files/k3s-datastore-snapshot-copy"
+    assert "k3s_datastore_snapshot_copy_newest_timestamp_seconds" in script.read_text()

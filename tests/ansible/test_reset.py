@@ -1,7 +1,8 @@
-"""reset.yml keeps the database, the backups and the datastore snapshots unless told, names what
-it keeps and where, and deletes each only with its extra variable. ansible-playbook runs the real
-playbook in check mode (nothing is changed) against the three inventory hosts, each a local
-connection, with the repository's group_vars; the tasks' results are read from its output."""
+"""reset.yml keeps the database, the backups, the datastore snapshots and their copies on the
+backup node unless told, names what it keeps and where, and deletes each only with its extra
+variable. ansible-playbook runs the real playbook in check mode (nothing is changed) against the
+three inventory hosts, each a local connection, with the repository's group_vars; the tasks'
+results are read from its output."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ PRODUCTION = yaml.safe_load((REPO / "cdk8s/environments/production.yaml").read_t
 DATABASE = PRODUCTION["database"]["host_path"]
 BACKUPS = PRODUCTION["backup"]["host_path"]
 SNAPSHOTS = "/var/lib/household-task-manager/k3s-snapshots"
+# The snapshots' copies on the backup node.
+COPIES = "/var/lib/k3s-snapshots/copies"
+BACKUPS_TASK = (
+    "Remove the backups, the datastore snapshots and their copies "
+    "(only with reset_remove_backups=true)"
+)
 TASK = re.compile(r"^TASK \[(.+?)\] \*+$", re.M)
 
 
@@ -67,14 +74,15 @@ def test_by_default_reset_keeps_and_names_the_database_backups_and_snapshots(
     assert kept_messages(tasks) == {
         "rpi-worker-1": f"Kept on rpi-worker-1: {DATABASE} (the database). "
         "Delete with -e reset_remove_database=true.",
-        "rpi-worker-2": f"Kept on rpi-worker-2: {BACKUPS} (the backups' restic repository). "
+        "rpi-worker-2": f"Kept on rpi-worker-2: {BACKUPS} (the backups' restic repository); "
+        f"{COPIES} (the copies of the k3s datastore snapshots). "
         "Delete with -e reset_remove_backups=true.",
         "rpi-master": f"Kept on rpi-master: {SNAPSHOTS} (the k3s datastore snapshots: they hold "
         "the Sealed Secrets keys). Delete with -e reset_remove_backups=true.",
     }
     for task in (
         "Remove the database directory (only with reset_remove_database=true)",
-        "Remove the backups and the datastore snapshots (only with reset_remove_backups=true)",
+        BACKUPS_TASK,
     ):
         assert set(re.findall(r"skipping: \[(\S+)\]", tasks[task])) == {
             "rpi-master",
@@ -97,25 +105,22 @@ def test_what_reset_removes_lies_outside_what_it_keeps() -> None:
     [
         (
             "reset_remove_backups=true",
-            {"rpi-worker-2": BACKUPS, "rpi-master": SNAPSHOTS},
+            {("rpi-worker-2", BACKUPS), ("rpi-worker-2", COPIES), ("rpi-master", SNAPSHOTS)},
             {"rpi-worker-1": f"Kept on rpi-worker-1: {DATABASE} (the database)."},
         ),
-        ("reset_remove_database=true", {"rpi-worker-1": DATABASE}, {}),
+        ("reset_remove_database=true", {("rpi-worker-1", DATABASE)}, {}),
     ],
 )
 def test_each_extra_variable_deletes_only_its_own(
-    tmp_path: Path, flag: str, removed: dict[str, str], still_kept: dict[str, str]
+    tmp_path: Path, flag: str, removed: set[tuple[str, str]], still_kept: dict[str, str]
 ) -> None:
     tasks = reset_check(tmp_path, "-e", flag)
-    backups_task = (
-        "Remove the backups and the datastore snapshots (only with reset_remove_backups=true)"
-    )
-    deleted = dict(re.findall(r"ok: \[(\S+)\] => \(item=(\S+)\)", tasks[backups_task]))
+    deleted = set(re.findall(r"ok: \[(\S+)\] => \(item=(\S+)\)", tasks[BACKUPS_TASK]))
     database_task = "Remove the database directory (only with reset_remove_database=true)"
     database_run = re.findall(r"ok: \[(\S+)\]", tasks[database_task])
     if flag == "reset_remove_database=true":
         assert database_run == ["rpi-worker-1"]
-        assert deleted == {}
+        assert deleted == set()
     else:
         assert database_run == []
         assert deleted == removed
