@@ -9,7 +9,9 @@ P-256 private value). Those still missing are generated (256 bits or more, the V
 fresh P-256 key) and added to the vault first, so a rebuilt cluster is re-sealed with the
 password its kept database expects, the backups' restic password survives the cluster, and the
 browsers' push subscriptions (bound to the VAPID key) keep working. DATABASE_URL is derived from
-the same password, so the secrets always agree. Only ciphertext is written, to
+the same password, so the secrets always agree. An environment with observability also gets
+the owner's vault_alert_webhook_token and vault_alert_apprise_urls when the vault has them (the
+platform's Alertmanager reads the same two). Only ciphertext is written, to
 cdk8s/environments/<env>.sealed.yaml.
 """
 
@@ -67,6 +69,9 @@ DEFAULT_VAULT = REPO_ROOT / "inventory/group_vars/all/vault.yml"
 GENERATED_FIELDS = ("postgres_password", "secret_key", "backup_password", "vapid_private_key")
 # Given by the owner, needed only with backup.offsite:
 OFFSITE_FIELDS = ("offsite_access_key_id", "offsite_secret_access_key")
+# Given by the owner for the whole cluster (the platform role's Alertmanager reads them too),
+# sealed for an environment with observability: alerts then reach the owner through the app.
+ALERT_FIELDS = ("alert_webhook_token", "alert_apprise_urls")
 
 
 class VaultError(RuntimeError):
@@ -89,12 +94,13 @@ def open_vault(password_file: str | None) -> VaultLib:
 
 
 def vault_values(
-    path: Path, environment: str, vault: VaultLib, *, offsite: bool = False
+    path: Path, environment: str, vault: VaultLib, *, offsite: bool = False, alerts: bool = False
 ) -> tuple[SecretValues, list[str]]:
     """The environment's values from the vault file; the missing ones are generated and
     appended to it (re-encrypted) before anything is sealed. With an off-site repository, its
-    S3 keys too, which only the owner can give. Returns the values and the names of the
-    variables added."""
+    S3 keys too, which only the owner can give; with `alerts`, the owner's alert values when
+    the vault has them (both or neither). Returns the values and the names of the variables
+    added."""
     if not path.is_file():
         raise VaultError(
             f"no vault at {path}: create it with `ansible-vault create` (README, Cluster step 4)"
@@ -111,6 +117,8 @@ def vault_values(
                 f"off-site repository) to {path} with `ansible-vault edit`"
             )
         values = {field: str(stored[name]) for field, name in names.items()}
+    if alerts:
+        values.update(_alert_values(stored, path))
     generated = SecretValues.generate()
     added = []
     for field in GENERATED_FIELDS:
@@ -128,6 +136,20 @@ def vault_values(
         header = "" if text.endswith("\n") or not text else "\n"
         path.write_bytes(vault.encrypt(text + header + lines, vault.secrets[0][1]))
     return secret_values, added
+
+
+def _alert_values(stored: dict[str, object], path: Path) -> dict[str, str]:
+    names = {field: f"vault_{field}" for field in ALERT_FIELDS}
+    present = [name for name in names.values() if stored.get(name)]
+    if not present:
+        return {}
+    if len(present) < len(names):
+        missing = next(name for name in names.values() if name not in present)
+        raise VaultError(
+            f"{present[0]} is set but {missing} is not: add it to {path} with "
+            "`ansible-vault edit` (README: Observability, Alerts), or remove both"
+        )
+    return {field: str(stored[name]) for field, name in names.items()}
 
 
 def seal_environment(
@@ -183,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             vault = open_vault(os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE"))
             values, added = vault_values(
-                args.vault, config.name, vault, offsite=config.backup.offsite is not None
+                args.vault,
+                config.name,
+                vault,
+                offsite=config.backup.offsite is not None,
+                alerts=config.observability is not None,
             )
         except VaultError as error:
             print(f"seal {config.name}: {error}", file=sys.stderr)

@@ -4,7 +4,8 @@ backup's and the reminder sender's connections to postgres, the notifications th
 the backend send (HTTPS and SMTP submission to the internet, and the receivers at home named in
 the settings), cert-manager's HTTP-01 solver for certificate renewals, and, with the
 observability stack, its scraper to the backend, to nginx's exporter and to postgres_exporter
-(which reads postgres), and the backend's traces to Tempo."""
+(which reads postgres), Alertmanager's alerts to the backend, and the backend's traces to
+Tempo."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from constructs import Construct
 
 from .config import PRIVATE_NETWORKS, HomeDestination
 from .observability import (
+    ALERT_SENDER_LABELS,
     EXPORTER_LABELS,
     EXPORTER_PORT,
     NGINX_EXPORTER_PORT,
@@ -122,7 +124,10 @@ class NetworkPolicies(Construct):
                 k8s.NetworkPolicyEgressRule(to=[_peer(backend.labels)], ports=_tcp(backend.port))
             ],
         )
-        backend_from = [_peer(frontend.labels), *([scraper] if scraper else [])]
+        alert_sender = (
+            _peer(ALERT_SENDER_LABELS, monitoring_namespace) if monitoring_namespace else None
+        )
+        backend_from = [_peer(frontend.labels), *([scraper, alert_sender] if scraper else [])]
         backend_to = [
             k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
         ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 ROLE_LABEL = "household-task-manager/role"
 SCRAPER_LABELS = {ROLE_LABEL: "scraper"}
 TRACE_STORE_LABELS = {ROLE_LABEL: "trace-store"}
+# Alertmanager, which posts alerts to the backend (its chart's alertmanager.podMetadata).
+ALERT_SENDER_LABELS = {ROLE_LABEL: "alert-sender"}
 # postgres_exporter runs in the app's namespace, beside the database whose Secret it reads.
 EXPORTER_LABELS = {ROLE_LABEL: "postgres-exporter"}
 EXPORTER_PORT = 9187

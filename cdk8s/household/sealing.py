@@ -39,6 +39,9 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
 }
 # backup-secret's keys for the off-site repository (backup.offsite), sealed only when it is set.
 OFFSITE_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+# backend-secret's keys for monitoring's alerts (README: Alerts to the owner): the token
+# Alertmanager posts with and the owner's Apprise URLs, sealed only when the vault has both.
+ALERT_KEYS = ("ALERT_WEBHOOK_TOKEN", "ALERT_APPRISE_URLS")
 THROWAWAY = "throw-away"
 
 
@@ -117,6 +120,9 @@ class SecretValues:
     # The S3 keys of the off-site repository (backup.offsite), given by the owner.
     offsite_access_key_id: str | None = None
     offsite_secret_access_key: str | None = None
+    # Shared with the platform role's Alertmanager, given by the owner (vault_alert_*).
+    alert_webhook_token: str | None = None
+    alert_apprise_urls: str | None = None
 
     def __post_init__(self) -> None:
         check_vapid_private_key(self.vapid_private_key)
@@ -143,9 +149,17 @@ class SecretValues:
                 "DATABASE_URL": self.database_url(host=host, database=database, user=user),
                 "SECRET_KEY": self.secret_key,
                 "VAPID_PRIVATE_KEY": self.vapid_private_key,
+                **self._alerts(),
             },
             BACKUP_SECRET: {"RESTIC_PASSWORD": self.backup_password, **self._offsite()},
         }
+
+    def _alerts(self) -> dict[str, str]:
+        if self.alert_webhook_token and self.alert_apprise_urls:
+            return dict(
+                zip(ALERT_KEYS, (self.alert_webhook_token, self.alert_apprise_urls), strict=True)
+            )
+        return {}
 
     def _offsite(self) -> dict[str, str]:
         if self.offsite_access_key_id and self.offsite_secret_access_key:

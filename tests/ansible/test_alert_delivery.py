@@ -1,10 +1,12 @@
-"""Alerts reach the owner once per occurrence: Debian's Alertmanager, with the configuration the
-platform role renders (e-mail through an SMTP relay), sends to a real SMTP server started here
-(aiosmtpd). The same firing alert posted again and again, as two vmalert replicas and their
-retries do, gives one message; its resolution gives one more.
+"""Alerts reach the owner once per occurrence, through the app's one notifier: Debian's
+Alertmanager, with the configuration the platform role renders, posts its webhook to the app
+(served here by uvicorn), which sends to the owner's Apprise URL: e-mail to a real SMTP server
+started here (aiosmtpd). The same firing alert posted again and again, as two vmalert replicas
+and their retries do, gives one message; its resolution gives one more.
 
-Only the timings of the rendered route are shortened (30 s wait, 5 min interval), so the test
-takes seconds; receivers, grouping and repetition are as rendered."""
+Only the timings of the rendered route are shortened (30 s wait, 5 min interval) and the
+webhook's address is the local app's, so the test takes seconds; receivers, grouping and
+repetition are as rendered."""
 
 from __future__ import annotations
 
@@ -20,11 +22,13 @@ import pytest
 import yaml
 
 from tests.ansible.test_platform_manifests import render, values
+from tests.support import databases
 from tests.support.receivers import Inbox, smtp_inbox
-from tests.support.servers import free_port, stop, wait_until_up
+from tests.support.servers import free_port, stop, uvicorn, wait_until_up
 
 ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
 OWNER = "owner@example.jp"
+TOKEN = "alertmanager-token-for-the-test-0123456789"
 
 
 @pytest.fixture
@@ -34,25 +38,41 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-def alertmanager(inbox: tuple[Inbox, int], tmp_path: Path) -> Iterator[str]:
+def app(inbox: tuple[Inbox, int], tmp_path: Path) -> Iterator[str]:
+    """The backend with the alert settings `make seal` gives it."""
+    _, smtp_port = inbox
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    databases.migrate(url)
+    owner = f"mailto://127.0.0.1:{smtp_port}?from=alerts@example.jp&to={OWNER}"
+    with uvicorn(
+        url, extra_env={"ALERT_WEBHOOK_TOKEN": TOKEN, "ALERT_APPRISE_URLS": owner}
+    ) as base:
+        yield base
+
+
+@pytest.fixture
+def alertmanager(app: str, tmp_path: Path) -> Iterator[str]:
     if not ALERTMANAGER.exists():
         pytest.fail(f"{ALERTMANAGER} is missing: run `make test-deps`")
-    _, smtp_port = inbox
     manifests = render(
         tmp_path / "rendered",
         "-e",
-        f"platform_alert_smarthost=127.0.0.1:{smtp_port}",
+        f"vault_alert_webhook_token={TOKEN}",
         "-e",
-        f"platform_alert_email_to={OWNER}",
-        "-e",
-        "platform_alert_smtp_require_tls=false",
+        "vault_alert_apprise_urls=mailto://owner-relay.example.jp",
     )
     config: dict[str, Any] = values(manifests, "HelmChart", "victoria-metrics-alert")[
         "alertmanager"
     ]["config"]
     assert config["route"]["group_by"] == ["alertname"]
     assert config["route"]["repeat_interval"] == "24h"
-    assert config["receivers"][0]["email_configs"][0]["to"] == OWNER
+    [webhook] = config["receivers"][0]["webhook_configs"]
+    assert webhook == {
+        "url": "http://backend.household-task-manager.svc:8000/api/alerts",
+        "http_config": {"authorization": {"credentials": TOKEN}},
+        "send_resolved": True,
+    }
+    webhook["url"] = f"{app}/api/alerts"
     config["route"] |= {"group_wait": "1s", "group_interval": "2s"}
     (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(config))
     port = free_port()
@@ -112,7 +132,7 @@ def test_a_firing_alert_reaches_the_owner_once_and_its_resolution_once(
     assert len(messages.messages) == 1
     envelope, message = messages.messages[0]
     assert envelope.rcpt_tos == [OWNER]
-    assert message["Subject"] == "[FIRING:1] BackendDown (critical)"
+    assert message["Subject"] == "[FIRING] BackendDown (critical)"
     body = message.get_body(("plain", "html"))
     assert body is not None
     assert "No backend pod is answering" in body.get_content()
@@ -122,3 +142,9 @@ def test_a_firing_alert_reaches_the_owner_once_and_its_resolution_once(
     time.sleep(3)
     assert len(messages.messages) == 2
     assert messages.messages[1][1]["Subject"] == "[RESOLVED] BackendDown (critical)"
+
+
+def test_without_the_owners_urls_alertmanager_has_no_receiver(tmp_path: Path) -> None:
+    manifests = render(tmp_path / "rendered")
+    config = values(manifests, "HelmChart", "victoria-metrics-alert")["alertmanager"]["config"]
+    assert config["receivers"] == [{"name": "owner"}]

@@ -282,7 +282,7 @@ def test_the_scrape_configuration_passes_promtool(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 11 rules found" in result.stdout
+    assert "SUCCESS: 12 rules found" in result.stdout
 
 
 def test_the_scrape_targets_match_the_app(stack: Manifests) -> None:
@@ -343,6 +343,7 @@ def test_every_alert_has_a_test_that_fires_it_and_one_that_does_not() -> None:
         "BackupFailed",
         "BackupTooOld",
         "DatastoreSnapshotCopyTooOld",
+        "RemindersNotSent",
     ]
     fired: set[str] = set()
     quiet: set[str] = set()

@@ -116,6 +116,7 @@ STRANGER = Pod.of("default", **{"app": "stranger"})
 ROLE = "household-task-manager/role"
 SCRAPER = Pod.of("monitoring", **{ROLE: "scraper"})
 TEMPO = Pod.of("monitoring", **{ROLE: "trace-store"})
+ALERTMANAGER = Pod.of("monitoring", **{ROLE: "alert-sender"})
 GRAFANA = Pod.of("monitoring", **{"app.kubernetes.io/name": "grafana"})
 EXPORTER = Pod.of(NS, **{ROLE: "postgres-exporter"})
 # Outside the cluster: a push service (or ntfy.sh, a mail provider...) on the internet; Home
@@ -127,7 +128,11 @@ ROUTER = Pod.host("192.168.1.1")
 METADATA = Pod.host("169.254.169.254")
 OURS = [FRONTEND, BACKEND, POSTGRES, BACKUP, SENDER, ACME_SOLVER, OTHER_APP, EXPORTER]
 OUTSIDE = [PUSH_SERVICE, HOME_ASSISTANT, LOCAL_NTFY, ROUTER, METADATA]
-EVERYONE = [*OURS, TRAEFIK, NGINX, COREDNS, STRANGER, SCRAPER, TEMPO, GRAFANA, *OUTSIDE]
+EVERYONE = [
+    *OURS,
+    *(TRAEFIK, NGINX, COREDNS, STRANGER, SCRAPER, TEMPO, ALERTMANAGER, GRAFANA),
+    *OUTSIDE,
+]
 PORTS = [
     ("TCP", 80),
     ("TCP", 8000),
@@ -173,6 +178,7 @@ def expected_flows(
             (SCRAPER, EXPORTER, ("TCP", 9187)),
             (EXPORTER, POSTGRES, ("TCP", 5432)),
             (BACKEND, TEMPO, ("TCP", 4318)),
+            (ALERTMANAGER, BACKEND, ("TCP", 8000)),  # alerts, told to the owner by the app
         }
     return flows
 

@@ -42,6 +42,8 @@ def test_the_labels_are_the_ones_the_platform_role_sets() -> None:
     ):
         [(key, value)] = labels.items()
         assert f"'podLabels': {{'{key}': '{value}'}}" in template
+    [(key, value)] = observability.ALERT_SENDER_LABELS.items()
+    assert f"'podMetadata': {{'labels': {{'{key}': '{value}'}}}}" in template
     defaults = yaml.safe_load((REPO / "ansible/roles/platform/defaults/main.yml").read_text())
     assert defaults["platform_observability_namespace"] == "monitoring"
     assert "'service': {'port': 9187}" in template

@@ -436,6 +436,44 @@ def test_an_offsite_repository_seals_the_owners_s3_keys_from_the_vault(
     assert backup_secret["RESTIC_PASSWORD"] == vault.read()["vault_production_backup_password"]
 
 
+def test_the_owners_alert_values_are_sealed_into_the_backends_secret(
+    key_pair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seal_module: ModuleType,
+    vault: Vault,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key, pem = key_pair
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pem)
+    values_file = tmp_path / "production.sealed.yaml"
+    config = _with_values_file(load_environment("production"), values_file)
+    assert config.observability is not None  # the environment monitoring alerts about
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    assert seal_module.main(arguments) == 0
+    assert not set(sealing.ALERT_KEYS) & set(_open_all(key, values_file)["backend-secret"])
+
+    vault.write("vault_alert_apprise_urls: ntfy://ntfy.sh/household-owner\n")
+    before = vault.path.read_bytes()
+    assert seal_module.main(arguments) == 1
+    assert (
+        "vault_alert_apprise_urls is set but vault_alert_webhook_token is not"
+        in capsys.readouterr().err
+    )
+    assert vault.path.read_bytes() == before
+
+    vault.write(
+        "vault_alert_apprise_urls: ntfy://ntfy.sh/household-owner\n"
+        "vault_alert_webhook_token: a-long-random-token-for-alertmanager\n"
+    )
+    assert seal_module.main(arguments) == 0
+    backend = _open_all(key, values_file)["backend-secret"]
+    assert backend["ALERT_WEBHOOK_TOKEN"] == "a-long-random-token-for-alertmanager"
+    assert backend["ALERT_APPRISE_URLS"] == "ntfy://ntfy.sh/household-owner"
+
+
 def test_generated_vapid_keys_are_fresh_p256_keys() -> None:
     first, second = sealing.generate_vapid_private_key(), sealing.generate_vapid_private_key()
     assert first != second

@@ -60,16 +60,20 @@ def test_choices_are_saved_refused_in_japanese_and_tested(family: Family) -> Non
             page.locator("select[name=digest_hour]").select_option(label="毎日 07:00")
             page.locator("input[name=quiet_start]").fill("22:00")
             page.locator("input[name=quiet_end]").fill("07:00")
-            url = page.get_by_role("textbox", name="通知先URL（Apprise）")
+            url = page.get_by_role("textbox", name="通知先URL（Apprise）")  # noqa: RUF001
             url.fill("これはURLではない")
             page.get_by_role("button", name="保存").click()
             # Beside its field, in the user's language, never Apprise's English.
             field = page.locator("label").filter(has=url)
-            expect(field.get_by_role("alert")).to_contain_text("Appriseが扱える通知先URLではありません")
+            expect(field.get_by_role("alert")).to_contain_text(
+                "Appriseが扱える通知先URLではありません"
+            )
             expect(page.get_by_role("main")).not_to_contain_text("Apprise understands")
             assert layout_problems(page, navigation=True) == []
             field.scroll_into_view_if_needed()
-            page.screenshot(path=str(SCREENSHOTS / "screens" / "ja-viewer-phone-reminders-bad-url.png"))
+            page.screenshot(
+                path=str(SCREENSHOTS / "screens" / "ja-viewer-phone-reminders-bad-url.png")
+            )
 
             url.fill(f"json://{receiver.base}/hook")
             page.get_by_role("button", name="保存").click()
@@ -94,7 +98,11 @@ def test_choices_are_saved_refused_in_japanese_and_tested(family: Family) -> Non
             assert "みどり家" in json.loads(receiver.requests[0].body)["message"]
             saved = api(context.request, "GET", f"/api/households/{family.household}/reminders")
             assert saved["scope"] == "all"
-            assert (saved["before_minutes"], saved["nag_minutes"], saved["digest_hour"]) == (15, 10, 7)
+            assert (saved["before_minutes"], saved["nag_minutes"], saved["digest_hour"]) == (
+                15,
+                10,
+                7,
+            )
             assert (saved["quiet_start"], saved["quiet_end"]) == ("22:00:00", "07:00:00")
 
             # The receiver stops answering: the test says so, with the reason.
@@ -160,7 +168,9 @@ async () => {
   const registration = await navigator.serviceWorker.ready;
   for (let i = 0; i < 100; i++) {
     const shown = await registration.getNotifications();
-    if (shown.length) return shown.map((n) => ({ title: n.title, body: n.body, actions: n.actions }));
+    if (shown.length) {
+      return shown.map((n) => ({ title: n.title, body: n.body, actions: n.actions }));
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return [];
@@ -211,7 +221,9 @@ def test_push_is_subscribed_shown_and_its_done_action_records_once(
             page.evaluate("navigator.serviceWorker.ready")
             page.get_by_role("button", name="このブラウザで通知を受け取る").click()
             expect(page.get_by_text("このブラウザにリマインダーが届きます。")).to_be_visible()
-            expect(page.locator(".channel")).to_contain_text("ブラウザの通知（このブラウザ）")
+            expect(page.locator(".channel")).to_contain_text(
+                "ブラウザの通知（このブラウザ）"  # noqa: RUF001
+            )
             path = f"/api/households/{family.household}/reminders"
             channels = api(context.request, "GET", path)["channels"]
             assert [(c["kind"], c["target"]) for c in channels] == [("push", "127.0.0.1")]
@@ -246,7 +258,11 @@ def test_push_is_subscribed_shown_and_its_done_action_records_once(
             eventually(page, lambda: registrations)
             cdp.send(
                 "ServiceWorker.deliverPushMessage",
-                {"origin": site.url, "registrationId": registrations[0], "data": json.dumps(message)},
+                {
+                    "origin": site.url,
+                    "registrationId": registrations[0],
+                    "data": json.dumps(message),
+                },
             )
             [shown] = page.evaluate(NOTIFICATIONS)
             assert shown["title"] == LONG_CHORE
@@ -268,7 +284,11 @@ def test_push_is_subscribed_shown_and_its_done_action_records_once(
             # A click on the notification itself brings the app to Today.
             cdp.send(
                 "ServiceWorker.deliverPushMessage",
-                {"origin": site.url, "registrationId": registrations[0], "data": json.dumps(message)},
+                {
+                    "origin": site.url,
+                    "registrationId": registrations[0],
+                    "data": json.dumps(message),
+                },
             )
             assert page.evaluate(NOTIFICATIONS)
             assert worker.evaluate(CLICK, "") == 0
