@@ -25,6 +25,7 @@ def ensure(
     ci: str | None = None,
     user: str | None = None,
     script: Path = SCRIPT,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The script on a PATH with bash, id and dpkg-query, but no apt-get and no sudo."""
     bin_dir = tmp_path / "bin"
@@ -34,15 +35,17 @@ def ensure(
         assert found, f"{tool} is on every Debian machine"
         if not (bin_dir / tool).exists():
             (bin_dir / tool).symlink_to(found)
-    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    variables = {"PATH": str(bin_dir), "HOME": str(tmp_path), **(env or {})}
     if ci is not None:
-        env["CI"] = ci
+        variables["CI"] = ci
     command = [str(script), *args]
     if user is not None:
         runuser = shutil.which("runuser")
         assert runuser, "runuser (util-linux) is on every Debian machine"
         command = [runuser, "-u", user, "--", *command]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        command, env=variables, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_installed_packages_pass_silently(tmp_path: Path) -> None:
@@ -107,3 +110,26 @@ def test_the_make_targets_ask_the_script_for_their_packages(target: str, expecte
     ).stdout
     assert "scripts/ensure-debian-packages" in dry_run
     assert expected in " ".join(dry_run.replace("\\\n", " ").split())
+
+
+def test_packages_installed_as_root_are_not_started_as_services(tmp_path: Path) -> None:
+    """Debian's policy-rc.d answers 101 (action forbidden) while apt-get runs, so packages such
+    as nginx or prometheus do not start daemons the tests never asked for; it is gone after."""
+    if os.geteuid() != 0:
+        pytest.skip("installs as root")
+    policy = tmp_path / "policy-rc.d"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "seen"
+    (bin_dir / "apt-get").write_text(
+        f'#!/bin/sh\n[ "$1" = update ] && exit 0\n"{policy}"; echo "policy $?" > "{seen}"\n'
+    )
+    (bin_dir / "apt-get").chmod(0o755)
+    for tool in ["sh", "printf", "chmod", "rm"]:
+        found = shutil.which(tool)
+        assert found
+        (bin_dir / tool).symlink_to(found)
+    result = ensure(tmp_path, "make test", ABSENT, env={"POLICY_RC_D": str(policy)})
+    assert result.returncode == 0, result.stderr
+    assert seen.read_text() == "policy 101\n"
+    assert not policy.exists()
