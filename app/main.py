@@ -18,6 +18,7 @@ from app.api.routes import (
     chores,
     completions,
     due,
+    household_channel,
     households,
     invites,
     members,
@@ -47,6 +48,7 @@ API_ROUTERS = (
     calendar_feeds.router,
     api_tokens.router,
     reminders.router,
+    household_channel.router,
     alerts.router,
 )
 

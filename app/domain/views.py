@@ -145,3 +145,13 @@ class TestDelivery:
     target: str
     ok: bool
     error: str | None
+
+
+@dataclass(slots=True)
+class HouseholdChannelView:
+    service: str
+    target: str  # the URL with its secrets masked
+    digest_hour: int
+    set_by: Person
+    failure: str | None
+    failed_at: datetime | None

@@ -12,7 +12,12 @@ from app.models.alerts import AlertDelivery
 from app.models.chores import CalendarFeed, Chore, ChoreMember, Completion, TapReceipt
 from app.models.households import Household, Invite, Membership, Role
 from app.models.original_import import OriginalImportRow
-from app.models.reminders import PushSubscription, ReminderDelivery, ReminderSettings
+from app.models.reminders import (
+    HouseholdChannel,
+    PushSubscription,
+    ReminderDelivery,
+    ReminderSettings,
+)
 
 __all__ = [
     "AlertDelivery",
@@ -22,6 +27,7 @@ __all__ = [
     "ChoreMember",
     "Completion",
     "Household",
+    "HouseholdChannel",
     "Invite",
     "LoginAddress",
     "LoginFailure",

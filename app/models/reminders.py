@@ -118,3 +118,28 @@ class ReminderDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HouseholdChannel(Base):
+    """The household's own channel (a family group chat, a kitchen display): an Apprise URL an
+    admin set, which gets the daily digest of every chore due. It ends when that admin stops
+    being one (app.services.households) or leaves (cascade)."""
+
+    __tablename__ = "household_channels"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["household_id", "created_by"],
+            ["memberships.household_id", "memberships.user_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("digest_hour BETWEEN 0 AND 23", name="digest_hour"),
+    )
+    household_reads: ClassVar[bool] = False
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_by: Mapped[int] = mapped_column()
+    apprise_url: Mapped[str] = mapped_column(Text)  # sealed, as a member's
+    digest_hour: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

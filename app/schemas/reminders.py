@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from app.schemas.chores import PersonRef
 from app.schemas.common import ClockTime, Input, Instant, Model
 
 Scope = Literal["mine", "mine_and_anyone", "all"]
@@ -60,8 +61,24 @@ class PushSubscriptionOut(Model):
     id: int  # the channel's id in the reminders' `channels`
 
 
+class HouseholdChannelIn(Input):
+    apprise_url: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ]
+    digest_hour: int = Field(ge=0, le=23)
+
+
+class HouseholdChannelOut(Model):
+    service: str
+    target: str  # the URL with its secrets masked
+    digest_hour: int
+    set_by: PersonRef  # the admin it depends on
+    failure: str | None
+    failed_at: Instant | None
+
+
 class TestDeliveryOut(Model):
-    kind: Literal["apprise", "push"]
+    kind: Literal["apprise", "push", "household"]
     target: str
     ok: bool
     error: str | None

@@ -15,6 +15,7 @@ from app.models import (
     CalendarFeed,
     Chore,
     Household,
+    HouseholdChannel,
     Invite,
     Membership,
     PasswordReset,
@@ -122,9 +123,9 @@ def _revoke_beyond(db: Session, household_id: int, user_id: int, role: Role | No
     no longer have stops working: their pending invites (admins create them; an admin invite
     would make them admin again), their calendar feed (members create it; it would go on
     serving the household, and serve them again if they rejoined), their API tokens (a
-    viewer keeps read ones) and the password reset links they made as admins, or that were made
-    for them there. Sessions are per account and the membership is checked on every
-    request: no session is bound to a household."""
+    viewer keeps read ones), the password reset links they made as admins, or that were made
+    for them there, and the household channel they set as admins. Sessions are per account
+    and the membership is checked on every request: no session is bound to a household."""
     rank = role.rank if role is not None else -1
     if rank < Role.VIEWER.rank:  # a link into an account through a household they left
         db.execute(
@@ -143,6 +144,12 @@ def _revoke_beyond(db: Session, household_id: int, user_id: int, role: Role | No
         db.execute(
             delete_rows(PasswordReset).where(
                 PasswordReset.household_id == household_id, PasswordReset.created_by == user_id
+            )
+        )
+        db.execute(
+            delete_rows(HouseholdChannel).where(
+                HouseholdChannel.household_id == household_id,
+                HouseholdChannel.created_by == user_id,
             )
         )
     if rank < Role.MEMBER.rank:

@@ -36,12 +36,13 @@ from app.domain import reminders as rules
 from app.models import (
     Chore,
     Household,
+    HouseholdChannel,
     PushSubscription,
     ReminderDelivery,
     ReminderSettings,
     User,
 )
-from app.services import notifier
+from app.services import household_channel, notifier
 from app.services.reminders import apprise_url, vapid_keys
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ def _members(db: Session, settings: Settings) -> list[_Member]:
             )
         ):
             pushes[user_id].append(subscription_id)
-    members = []
+    members = _household_channels(db)
     for choices, time_zone, household_language, user_language in rows:
         channels: list[tuple[str, int | None]] = [
             (f"push:{subscription_id}", subscription_id)
@@ -221,6 +222,26 @@ def _members(db: Session, settings: Settings) -> list[_Member]:
                 )
             )
     return members
+
+
+def _household_channels(db: Session) -> list[_Member]:
+    """Each household channel, as a member who chose only the digest of every chore."""
+    return [
+        _Member(
+            channel.household_id,
+            rules.Preferences(
+                channel.created_by, "all", None, channel.digest_hour, None, None, None
+            ),
+            ZoneInfo(time_zone),
+            language,
+            [(household_channel.CHANNEL, None)],
+        )
+        for channel, time_zone, language in db.execute(
+            select(HouseholdChannel, Household.time_zone, Household.language).join(
+                Household, Household.id == HouseholdChannel.household_id
+            )
+        )
+    ]
 
 
 def _give_up_interrupted(db: Session, now: datetime) -> int:
@@ -353,6 +374,17 @@ def _senders(
         if pairs
         else {}
     )
+    households = {row.household_id for row in outbox if row.channel == household_channel.CHANNEL}
+    household_urls = (
+        {
+            channel.household_id: household_channel.url_of(settings, channel)
+            for channel in db.scalars(
+                select(HouseholdChannel).where(HouseholdChannel.household_id.in_(households))
+            )
+        }
+        if households
+        else {}
+    )
     wanted = {row.subscription_id for row in outbox if row.subscription_id is not None}
     subscriptions = (
         {
@@ -369,6 +401,11 @@ def _senders(
     keys = vapid_keys(settings)
 
     def send(row: Any) -> notifier.Outcome:
+        if row.channel == household_channel.CHANNEL:
+            url = household_urls.get(row.household_id)
+            if url is None:
+                return notifier.Outcome(ok=False, error="No household channel (removed)")
+            return notifier.send_apprise(url, row.title, row.body)
         if row.channel == "apprise":
             url = urls.get((row.household_id, row.user_id))
             if url is None:

@@ -97,7 +97,7 @@ def test_members_of_any_role_can_read_every_household_route(
     app: FastAPI, home: tuple[int, dict[str, Person]], role: str
 ) -> None:
     household_id, people = home
-    admin_only = {f"{HOUSEHOLD_PREFIX}/invites"}
+    admin_only = {f"{HOUSEHOLD_PREFIX}/invites", f"{HOUSEHOLD_PREFIX}/channel"}
     for method, path in household_operations(app):
         if method != "GET" or "{" in path.removeprefix(HOUSEHOLD_PREFIX):
             continue

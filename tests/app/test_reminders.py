@@ -550,3 +550,74 @@ def test_a_push_subscription_the_service_forgot_is_removed(
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(PushSubscription)) == 0
     assert member.ok("GET", base(household_id))["channels"] == []
+
+
+# The household's own channel
+
+
+def channel_url(household_id: int) -> str:
+    return f"/api/households/{household_id}/channel"
+
+
+def test_the_household_channel_gets_the_digest_of_every_chore_once(
+    app: FastAPI, home: Home, receiver: HttpReceiver
+) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    make_chore(admin, household_id, name="洗濯", start_date=tokyo_today().isoformat())
+    make_chore(
+        admin,
+        household_id,
+        name="風呂掃除",
+        start_date=tokyo_today().isoformat(),
+        assignment={"mode": "fixed", "members": [member.id]},
+    )
+    saved = admin.ok(
+        "PUT",
+        channel_url(household_id),
+        json={"apprise_url": f"json://{receiver.base}/family", "digest_hour": 7},
+    )
+    assert (saved["service"], saved["digest_hour"], saved["set_by"]["user_id"]) == (
+        "JSON",
+        7,
+        admin.id,
+    )
+    assert member.client.get(channel_url(household_id)).status_code == 403
+    assert people["viewer"].client.get(channel_url(household_id)).status_code == 403
+
+    send(app, at(7))
+    send(app, at(7, 1))
+    [request] = receiver.requests
+    body = json.loads(request.body)
+    assert (request.path, body["title"]) == ("/family", "今日の家事: 2件")
+    assert set(body["message"].split("、")) == {"洗濯", "風呂掃除"}
+
+    test = admin.ok("POST", f"{channel_url(household_id)}/test")
+    assert (test["kind"], test["ok"]) == ("household", True)
+
+
+def test_the_household_channel_ends_with_its_admins_power(app: FastAPI, home: Home) -> None:
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    member_path = f"/api/households/{household_id}/members/{member.id}"
+    admin.ok("PATCH", member_path, json={"role": "admin"})
+    member.ok(
+        "PUT",
+        channel_url(household_id),
+        json={"apprise_url": "ntfy://ntfy.example.jp/family", "digest_hour": 19},
+    )
+    assert admin.ok("GET", channel_url(household_id))["set_by"]["user_id"] == member.id
+    admin.ok("PATCH", member_path, json={"role": "member"})
+    assert admin.ok("GET", channel_url(household_id)) is None
+
+
+def test_a_bad_household_channel_url_is_a_422(app: FastAPI, home: Home) -> None:
+    household_id, people = home
+    refused = people["admin"].client.put(
+        channel_url(household_id), json={"apprise_url": "https://example.jp", "digest_hour": 7}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "bad_notify_url")
+    hour = people["admin"].client.put(
+        channel_url(household_id), json={"apprise_url": "ntfy://h/t", "digest_hour": 24}
+    )
+    assert (hour.status_code, hour.json()["code"]) == (422, "validation_error")

@@ -332,6 +332,14 @@ WRITES: dict[str, Callable[[dict[str, Any]], Write]] = {
         {},
         204,
     ),
+    "PUT /api/households/{household_id}/channel": lambda t: (
+        "admin",
+        {"json": {"apprise_url": "ntfy://ntfy.example.jp/family", "digest_hour": 7}},
+        200,
+    ),
+    "DELETE /api/households/{household_id}/channel": lambda t: ("admin", {}, 204),
+    # No channel is set: nothing leaves the machine.
+    "POST /api/households/{household_id}/channel/test": lambda t: ("admin", {}, 404),
     # Alertmanager's webhook: absent without alert settings (tests/app/test_alerts.py).
     "POST /api/alerts": lambda t: (
         "stranger",

@@ -268,6 +268,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/households/{household_id}/channel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Channel
+         * @description The household's channel (null when none is set).
+         */
+        get: operations["get_channel_api_households__household_id__channel_get"];
+        /**
+         * Set Channel
+         * @description An Apprise URL that gets the daily digest of every chore due at `digest_hour`; it
+         *     lasts while the admin who sets it stays one.
+         */
+        put: operations["set_channel_api_households__household_id__channel_put"];
+        post?: never;
+        /** Remove Channel */
+        delete: operations["remove_channel_api_households__household_id__channel_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/households/{household_id}/channel/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Channel
+         * @description A test message to the household's channel now, with its outcome.
+         */
+        post: operations["test_channel_api_households__household_id__channel_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/households/{household_id}/chores": {
         parameters: {
             query?: never;
@@ -1083,6 +1129,27 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** HouseholdChannelIn */
+        HouseholdChannelIn: {
+            /** Apprise Url */
+            apprise_url: string;
+            /** Digest Hour */
+            digest_hour: number;
+        };
+        /** HouseholdChannelOut */
+        HouseholdChannelOut: {
+            /** Digest Hour */
+            digest_hour: number;
+            /** Failed At */
+            failed_at: string | null;
+            /** Failure */
+            failure: string | null;
+            /** Service */
+            service: string;
+            set_by: components["schemas"]["PersonRef"];
+            /** Target */
+            target: string;
+        };
         /** HouseholdCreateIn */
         HouseholdCreateIn: {
             /**
@@ -1466,7 +1533,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "apprise" | "push";
+            kind: "apprise" | "push" | "household";
             /** Ok */
             ok: boolean;
             /** Target */
@@ -2245,6 +2312,168 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_channel_api_households__household_id__channel_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdChannelOut"] | null;
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_channel_api_households__household_id__channel_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HouseholdChannelIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdChannelOut"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_channel_api_households__household_id__channel_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request cannot be served as sent */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_channel_api_households__household_id__channel_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                household_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestDeliveryOut"];
+                };
             };
             /** @description The database is unavailable */
             503: {
