@@ -7,7 +7,8 @@ from playwright.sync_api import Page
 # inside the viewport and inside every ancestor that clips (overflow other than visible: hidden,
 # clip, or a scroll box, where part of it would need scrolling sideways to be read); a text of a
 # few characters must not break over lines (メンバ/ー), and no text may average under 2.5
-# characters per line (a name stacked one character per line in a 0-px column).
+# characters per line (a name stacked one character per line in a 0-px column), and a short
+# bracketed word must stay on one line.
 PROBLEMS_JS = r"""
 () => {
   const vw = document.documentElement.clientWidth;
@@ -52,6 +53,17 @@ PROBLEMS_JS = r"""
     const chars = [...text.replace(/\s/g, "")].length;
     if (lines > 1 && (chars <= 6 || chars / lines < 2.5)) {
       problems.push(`${chars} characters on ${lines} lines: ${label}`);
+    }
+    // A short bracketed word is one unit: おばあちゃん(閲/覧) reads as a broken word.
+    if (lines > 1) {
+      for (const m of node.textContent.matchAll(/[(\uff08][^()\uff08\uff09\s]{1,6}[)\uff09]/g)) {
+        const part = document.createRange();
+        part.setStart(node, m.index);
+        part.setEnd(node, m.index + m[0].length);
+        const boxes = [...part.getClientRects()].filter((r) => r.width > 0.5);
+        const tops = new Set(boxes.map((r) => Math.round(r.top)));
+        if (tops.size > 1) problems.push(`"${m[0]}" broken over lines: ${label}`);
+      }
     }
   }
   return problems;
