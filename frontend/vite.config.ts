@@ -10,6 +10,8 @@ export default defineConfig({
     // No inline scripts or styles in index.html: the nginx CSP forbids inline scripts.
     assetsInlineLimit: 0,
     sourcemap: false,
+    // .vite/manifest.json: the service worker reads it to cache every screen's files.
+    manifest: true,
   },
   server: {
     proxy: { "/api": "http://127.0.0.1:8000" },

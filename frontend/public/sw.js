@@ -10,6 +10,23 @@ self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
 });
 
+// Every file of the build (Vite's manifest lists them), so that each screen opens offline, not
+// only the ones visited before. The page asks on each load: a new build brings new file names.
+async function precache() {
+  const response = await fetch("/.vite/manifest.json", { cache: "no-cache" });
+  if (!response.ok) return;
+  const chunks = Object.values(await response.json());
+  const files = new Set(chunks.flatMap((chunk) => [chunk.file, ...(chunk.css ?? [])]).map((file) => `/${file}`));
+  const cache = await caches.open(CACHE);
+  const missing = [];
+  for (const file of files) if (!(await cache.match(file))) missing.push(file);
+  await cache.addAll(missing);
+}
+
+self.addEventListener("message", (event) => {
+  if (event.data === "precache") event.waitUntil(precache().catch(() => undefined));
+});
+
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useDeferredValue } from "react";
 import { useTranslation } from "react-i18next";
 import { Navigate, Outlet, Route, Routes, useLocation } from "react-router";
 import { ApiError } from "./api/client";
@@ -36,17 +36,15 @@ const StatsPage = lazy(screens.stats);
 const RemindersPage = lazy(screens.reminders);
 const ResetPasswordPage = lazy(screens.resetPassword);
 
-/** Downloads every screen once the app is idle, so that the service worker has them all and
- * each tab opens offline too, not only the ones visited before. */
-export function prefetchScreens(): void {
-  for (const load of Object.values(screens)) void load().catch(() => undefined);
-}
-
 /** Signed-in area: without a session, go to the login page and come back afterwards. */
 function RequireUser() {
   const me = useMe();
+  // The signed-in frame renders in the background, a slice at a time between other work (a
+  // transition): on a page load it comes with all its data at once, and rendered in one go it
+  // would hold the page for a long task.
+  const user = useDeferredValue(me.data, null);
   const location = useLocation();
-  if (me.isPending) return <Spinner />;
+  if (me.isPending || (me.data && !user)) return <Spinner />;
   if (me.error instanceof ApiError && me.error.status === 401) {
     const next = encodeURIComponent(location.pathname + location.search);
     return <Navigate to={`/login?next=${next}`} replace />;

@@ -3,8 +3,11 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 import { ApiError, onReachability } from "./api/client";
-import App, { prefetchScreens } from "./App";
-import "./i18n";
+import { householdsQuery, meQuery } from "./api/queries";
+import App from "./App";
+import { uiLanguage } from "./components/Layout";
+import i18n from "./i18n";
+import { prefetchToday } from "./features/today/TodayPage";
 import { startSync } from "./offline/sync";
 import "./styles.css";
 
@@ -43,6 +46,20 @@ onReachability((reachable) => {
 
 startSync(queryClient);
 
+// A page load starts the first screen's reads together (the session, the households, and Today's
+// list) instead of one after another as the screens mount; the signed-out pages need none, and
+// offline the screens' own reads are enough to find out.
+if (navigator.onLine && !/^\/(login|signup)\b/.test(location.pathname)) {
+  const path = location.pathname;
+  const today = /^\/h\/(\d+)(\/today)?\/?$/.exec(path);
+  if (today) prefetchToday(queryClient, Number(today[1]));
+  // The UI's language is set as soon as both are known, before the screen renders their data
+  // (React Query hands it over a task later): the screen is rendered once, not once per language.
+  Promise.all([queryClient.fetchQuery(meQuery()), queryClient.fetchQuery(householdsQuery())])
+    .then(([me, households]) => i18n.changeLanguage(uiLanguage(me, households, path)))
+    .catch(() => undefined);
+}
+
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
@@ -56,11 +73,9 @@ createRoot(document.getElementById("root") as HTMLElement).render(
 if ("serviceWorker" in navigator && import.meta.env.PROD) {
   window.addEventListener("load", () => {
     void navigator.serviceWorker.register("/sw.js").catch(() => undefined);
-    // Once the worker controls the page (it claims it when activated), so that it caches them.
-    void navigator.serviceWorker.ready.then(() => {
-      const idle = window.requestIdleCallback ?? ((run: () => void) => window.setTimeout(run, 2000));
-      if (navigator.serviceWorker.controller) idle(prefetchScreens);
-      else navigator.serviceWorker.addEventListener("controllerchange", () => idle(prefetchScreens), { once: true });
-    });
+    // The worker fetches every screen's code into its cache (not the page: no download or
+    // evaluation competes with the first screen), so that each tab opens offline too, not only
+    // the ones visited before. Asked on every load: a new build brings new file names.
+    void navigator.serviceWorker.ready.then((registration) => registration.active?.postMessage("precache"));
   });
 }

@@ -1,5 +1,5 @@
 // Query and mutation hooks over the generated client: the only place that knows the URLs.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   api,
   call,
@@ -66,9 +66,11 @@ export const keys = {
   household: (id: number) => ["household", id] as const,
 };
 
-export function useMe() {
+// The reads of the first screen, as options: the hooks use them, and main.tsx starts them all
+// at once on a page load (otherwise each waits for the screen above it to mount).
+export function meQuery() {
   const { save, ...initial } = saved<User>(keys.me);
-  return useQuery({
+  return queryOptions({
     queryKey: keys.me,
     queryFn: () => call<User>(api.GET("/api/auth/me")).then(save),
     ...initial,
@@ -77,21 +79,20 @@ export function useMe() {
   });
 }
 
-export function useHouseholds(enabled = true) {
+export function householdsQuery() {
   const { save, ...initial } = saved<Household[]>(keys.households);
-  return useQuery({
+  return queryOptions({
     queryKey: keys.households,
     queryFn: () => call<Household[]>(api.GET("/api/households")).then(save),
     ...initial,
-    enabled,
     staleTime: 30_000,
   });
 }
 
 const hh = (id: number) => ({ params: { path: { household_id: id } } });
 
-export function useMembers(id: number) {
-  return useQuery({
+export function membersQuery(id: number) {
+  return queryOptions({
     queryKey: [...keys.household(id), "members"],
     queryFn: () =>
       call<Member[]>(api.GET("/api/households/{household_id}/members", hh(id))),
@@ -99,10 +100,10 @@ export function useMembers(id: number) {
   });
 }
 
-export function useDue(id: number, window: DueWindow, mine: boolean) {
+export function dueQuery(id: number, window: DueWindow, mine: boolean) {
   const queryKey = [...keys.household(id), "due", window, mine];
   const { save, ...initial } = saved<DueItem[]>(queryKey);
-  return useQuery({
+  return queryOptions({
     queryKey,
     queryFn: () =>
       call<DueItem[]>(
@@ -114,7 +115,25 @@ export function useDue(id: number, window: DueWindow, mine: boolean) {
         }),
       ).then(save),
     ...initial,
+    // The answer of a page load's prefetch serves the screen mounting right after it.
+    staleTime: 5_000,
   });
+}
+
+export function useMe() {
+  return useQuery(meQuery());
+}
+
+export function useHouseholds(enabled = true) {
+  return useQuery({ ...householdsQuery(), enabled });
+}
+
+export function useMembers(id: number) {
+  return useQuery(membersQuery(id));
+}
+
+export function useDue(id: number, window: DueWindow, mine: boolean) {
+  return useQuery(dueQuery(id, window, mine));
 }
 
 export function useChores(id: number, archived: boolean, enabled = true) {
@@ -225,9 +244,12 @@ function useAction<TArgs, TResult>(
   });
 }
 
-export function useChoreActions(id: number) {
+const chorePath = (id: number, choreId: number) => ({ household_id: id, chore_id: choreId });
+
+/** What a row of Today does: 完了 and skip (fewer hooks for a list's every row). */
+export function useChoreTaps(id: number) {
   const scope = keys.household(id);
-  const path = (choreId: number) => ({ household_id: id, chore_id: choreId });
+  const path = (choreId: number) => chorePath(id, choreId);
   return {
     complete: useAction(
       (a: { choreId: number; doneBy?: number; doneAt?: string }) =>
@@ -249,6 +271,14 @@ export function useChoreActions(id: number) {
         ),
       scope,
     ),
+  };
+}
+
+export function useChoreActions(id: number) {
+  const scope = keys.household(id);
+  const path = (choreId: number) => chorePath(id, choreId);
+  return {
+    ...useChoreTaps(id),
     undo: useAction(
       (choreId: number) =>
         call<Chore>(

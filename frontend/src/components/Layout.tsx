@@ -1,8 +1,9 @@
 import { useEffect, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, NavLink, useMatch } from "react-router";
+import { Link, matchPath, NavLink, useMatch } from "react-router";
+import type { Household, User } from "../api/client";
 import { useHouseholds, useMe } from "../api/queries";
-import { browserLanguage, pickLanguage } from "../i18n";
+import { browserLanguage, pickLanguage, type Lang } from "../i18n";
 import { errorMessage } from "../api/errors";
 import { onRejected, usePending } from "../offline/sync";
 import { ToastProvider, useToast } from "./Feedback";
@@ -62,15 +63,27 @@ function SyncNotices() {
   return null;
 }
 
+/** The household a page is about: the one its URL names, else (outside a household: /account,
+ * /households) the last one visited, else the first. It gives the tabs and the language, so that
+ * neither changes between pages. */
+function aroundHousehold(households: Household[] | undefined, current: Household | null) {
+  const last = lastHouseholdId();
+  return current ?? households?.find((h) => h.id === last) ?? households?.[0];
+}
+
+/** The UI's language for a page of `path`: the person's choice, else the household's. */
+export function uiLanguage(me: User | undefined, households: Household[] | undefined, path: string): Lang {
+  const id = Number(matchPath("/h/:householdId/*", path)?.params.householdId);
+  const current = households?.find((h) => h.id === id) ?? null;
+  return pickLanguage(me?.language, aroundHousehold(households, current)?.language, browserLanguage());
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   const { t, i18n } = useTranslation();
   const me = useMe();
   const household = useCurrentHousehold();
   const households = useHouseholds();
-  // Outside a household (/account, /households) the last one visited still gives the tabs and
-  // the language, so neither the navigation nor the UI's language changes between pages.
-  const last = lastHouseholdId();
-  const around = household ?? households.data?.find((h) => h.id === last) ?? households.data?.[0];
+  const around = aroundHousehold(households.data, household);
   const language = pickLanguage(me.data?.language, around?.language, browserLanguage());
   useEffect(() => {
     if (household) rememberHousehold(household.id);

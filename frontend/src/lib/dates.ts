@@ -39,16 +39,25 @@ export function inputToInstant(local: string, timeZone: string): string {
 
 const locales: Record<string, string> = { ja: "ja-JP", en: "en-GB" };
 
+// Making a formatter costs far more than using one, and a list formats a date on every row.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** A plain date for display: "11月26日(水)" / "Wed 26 Nov". */
 export function formatDay(isoDate: string, language: string, withYear = false): string {
   const [y, m, d] = isoDate.split("-").map(Number) as [number, number, number];
-  return new Intl.DateTimeFormat(locales[language] ?? language, {
-    timeZone: "UTC",
-    weekday: "short",
-    month: "short",
-    day: "numeric",
-    ...(withYear ? { year: "numeric" } : {}),
-  }).format(new Date(Date.UTC(y, m - 1, d)));
+  const key = `${language} ${withYear}`;
+  let formatter = dayFormats.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(locales[language] ?? language, {
+      timeZone: "UTC",
+      weekday: "short",
+      month: "short",
+      day: "numeric",
+      ...(withYear ? { year: "numeric" } : {}),
+    });
+    dayFormats.set(key, formatter);
+  }
+  return formatter.format(new Date(Date.UTC(y, m - 1, d)));
 }
 
 /** An instant for display in the household's time zone. */

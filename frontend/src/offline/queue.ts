@@ -40,7 +40,10 @@ export function createQueue(storage: QueueStorage) {
   let entries: PendingAction[] = [];
   const listeners = new Set<() => void>();
   const changed = async () => {
-    entries = await storage.all();
+    const now = await storage.all();
+    // An empty queue stays the same snapshot: loading it renders nothing again.
+    if (now.length === 0 && entries.length === 0) return;
+    entries = now;
     for (const listener of listeners) listener();
   };
   let flushing: Promise<Rejected[]> | null = null;

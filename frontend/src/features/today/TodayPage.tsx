@@ -1,11 +1,21 @@
-import { useEffect, useState } from "react";
+import type { QueryClient } from "@tanstack/react-query";
+import { useDeferredValue, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import type { DueItem, Member } from "../../api/client";
+import type { DueItem } from "../../api/client";
 import { errorMessage } from "../../api/errors";
-import { useChoreActions, useChores, useDue, useMembers, type DueWindow } from "../../api/queries";
+import {
+  dueQuery,
+  membersQuery,
+  useChoreActions,
+  useChoreTaps,
+  useChores,
+  useDue,
+  useMembers,
+  type DueWindow,
+} from "../../api/queries";
 import { isOffline, pending, usePending } from "../../offline/sync";
-import type { PendingKind } from "../../offline/queue";
+import type { PendingAction, PendingKind } from "../../offline/queue";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { formatDay, inputToInstant, localNowInput, shiftDate, todayIn } from "../../lib/dates";
 import { clock } from "../../lib/clock";
@@ -21,16 +31,21 @@ type Section = "overdue" | "today" | "tomorrow" | "later";
 export const WHOSE = ["everyone", "mineAndAnyone", "mine"] as const;
 type Whose = (typeof WHOSE)[number];
 
+function recall<T extends string>(key: string, allowed: readonly T[], initial: T): T {
+  try {
+    const stored = localStorage.getItem(key);
+    return allowed.find((a) => a === stored) ?? initial;
+  } catch {
+    return initial;
+  }
+}
+
+const windowKey = (householdId: number) => `today-window:${householdId}`;
+const whoseKey = (householdId: number) => `today-whose:${householdId}`;
+
 /** The filter row's choices, remembered per household on this device. */
 function useRemembered<T extends string>(key: string, allowed: readonly T[], initial: T): [T, (value: T) => void] {
-  const [value, setValue] = useState<T>(() => {
-    try {
-      const stored = localStorage.getItem(key);
-      return allowed.find((a) => a === stored) ?? initial;
-    } catch {
-      return initial;
-    }
-  });
+  const [value, setValue] = useState<T>(() => recall(key, allowed, initial));
   useEffect(() => {
     try {
       localStorage.setItem(key, value);
@@ -55,19 +70,32 @@ export function sectionOf(item: Pick<DueItem, "due_date" | "days_overdue">, toda
   return "later";
 }
 
+/** Starts this screen's reads on a page load, beside the session's and the households' (which
+ * the screen would otherwise wait for before it asks). */
+export function prefetchToday(client: QueryClient, householdId: number): void {
+  const window = recall(windowKey(householdId), WINDOWS, "today");
+  const mine = recall(whoseKey(householdId), WHOSE, "everyone") === "mine";
+  void client.prefetchQuery(dueQuery(householdId, window, mine));
+  void client.prefetchQuery(membersQuery(householdId));
+}
+
 export function TodayPage() {
   const { t } = useTranslation();
   const { household, me } = useHousehold();
-  const [window, setWindow] = useRemembered<DueWindow>(`today-window:${household.id}`, WINDOWS, "today");
-  const [whose, setWhose] = useRemembered<Whose>(`today-whose:${household.id}`, WHOSE, "everyone");
+  const [window, setWindow] = useRemembered<DueWindow>(windowKey(household.id), WINDOWS, "today");
+  const [whose, setWhose] = useRemembered<Whose>(whoseKey(household.id), WHOSE, "everyone");
   const due = useDue(household.id, window, whose === "mine");
-  const items = visibleItems(due.data ?? [], whose, me.id);
+  // The list renders in the background, a slice at a time between other work (a transition), so
+  // that rendering a long answer never blocks the page for long; the spinner stays until then.
+  // On mount too (null first): on a page load the answer is often there when the screen mounts.
+  const list = useDeferredValue(due.data, null);
+  const items = visibleItems(list ?? [], whose, me.id);
   // Only asked when nothing is due: is the household empty, or merely done for now?
-  const chores = useChores(household.id, false, due.data?.length === 0 && whose === "everyone");
-  const empty = chores.data?.length === 0;
-  const members = useMembers(household.id);
+  const everyone = whose === "everyone";
+  const chores = useChores(household.id, false, list?.length === 0 && everyone);
+  // Only in everyone's view, where the list is asked for: a saved answer may be an old one.
+  const empty = everyone && chores.data?.length === 0;
   const queued = usePending().filter((action) => action.householdId === household.id);
-  const today = todayIn(household.time_zone);
   // Undo lives here, not in the row: the row disappears once its chore is done.
   const { undo: undoAction } = useChoreActions(household.id);
   const toast = useToast();
@@ -82,13 +110,6 @@ export function TodayPage() {
       onError: (error) => (isOffline(error) ? later() : toast.show(errorMessage(t, error))),
     });
   };
-
-  const sections = new Map<Section, DueItem[]>();
-  for (const item of items) {
-    const key = sectionOf(item, today);
-    sections.set(key, [...(sections.get(key) ?? []), item]);
-  }
-  const order: Section[] = ["overdue", "today", "tomorrow", "later"];
 
   return (
     <section className="page">
@@ -108,31 +129,46 @@ export function TodayPage() {
         ))}
       </div>
       <ErrorText error={due.error} />
-      {due.isPending && <Spinner />}
-      {due.data && items.length === 0 && !empty && <p className="empty">{t("today.nothingDue")}</p>}
-      {due.data && items.length === 0 && empty && <EmptyHousehold />}
-      {order.map((key) => {
-        const items = sections.get(key);
-        if (!items?.length) return null;
-        return (
-          <div key={key}>
-            <h2 className={`section ${key}`}>{t(`today.sections.${key}`)}</h2>
-            <ul className="list">
-              {items.map((item) => (
-                <DueRow
-                  key={item.chore.id}
-                  item={item}
-                  members={members.data ?? []}
-                  onUndo={undo}
-                  waiting={queued.some((a) => a.choreId === item.chore.id && a.kind !== "undo")}
-                />
-              ))}
-            </ul>
-          </div>
-        );
-      })}
+      {!list && (due.isPending || due.data) && <Spinner />}
+      {list && items.length === 0 && !empty && <p className="empty">{t("today.nothingDue")}</p>}
+      {list && items.length === 0 && empty && <EmptyHousehold />}
+      {items.length > 0 && <DueList items={items} queued={queued} onUndo={undo} />}
     </section>
   );
+}
+
+const ORDER: Section[] = ["overdue", "today", "tomorrow", "later"];
+
+/** The due items under their headings. Only rendered with items (in the background render):
+ * the household's today needs the first date formatting, which makes ICU load its data. */
+function DueList({ items, queued, onUndo }: { items: DueItem[]; queued: PendingAction[]; onUndo: RowProps["onUndo"] }) {
+  const { t } = useTranslation();
+  const { household } = useHousehold();
+  const today = todayIn(household.time_zone);
+  const sections = new Map<Section, DueItem[]>();
+  for (const item of items) {
+    const key = sectionOf(item, today);
+    sections.set(key, [...(sections.get(key) ?? []), item]);
+  }
+  return ORDER.map((key) => {
+    const listed = sections.get(key);
+    if (!listed?.length) return null;
+    return (
+      <div key={key}>
+        <h2 className={`section ${key}`}>{t(`today.sections.${key}`)}</h2>
+        <ul className="list">
+          {listed.map((item) => (
+            <DueRow
+              key={item.chore.id}
+              item={item}
+              onUndo={onUndo}
+              waiting={queued.some((a) => a.choreId === item.chore.id && a.kind !== "undo")}
+            />
+          ))}
+        </ul>
+      </div>
+    );
+  });
 }
 
 /** A household without chores: where to start instead of "nothing to do". */
@@ -159,20 +195,20 @@ function EmptyHousehold() {
 
 type RowProps = {
   item: DueItem;
-  members: Member[];
   onUndo: (choreId: number, name: string) => void;
   /** A tap on this chore waits on the device for the network. */
   waiting: boolean;
 };
 
-function DueRow({ item, members, onUndo, waiting }: RowProps) {
+function DueRow({ item, onUndo, waiting }: RowProps) {
   const { t, i18n } = useTranslation();
   const { household, me, canWrite } = useHousehold();
-  const actions = useChoreActions(household.id);
+  const actions = useChoreTaps(household.id);
   const toast = useToast();
   const [open, setOpen] = useState(false);
   const [doneBy, setDoneBy] = useState<number>(me.id);
-  const [when, setWhen] = useState(() => localNowInput(household.time_zone));
+  // Set when the menu opens: the time then, and no time-zone arithmetic for every row on load.
+  const [when, setWhen] = useState("");
   const chore = item.chore;
   const busy = actions.complete.isPending || actions.skip.isPending;
 
@@ -257,7 +293,10 @@ function DueRow({ item, members, onUndo, waiting }: RowProps) {
               className="icon"
               aria-expanded={open}
               aria-label={t("today.moreFor", { name: chore.name })}
-              onClick={() => setOpen(!open)}
+              onClick={() => {
+                if (!open) setWhen(localNowInput(household.time_zone));
+                setOpen(!open);
+              }}
             >
               ⋯
             </button>
@@ -268,15 +307,7 @@ function DueRow({ item, members, onUndo, waiting }: RowProps) {
         <div className="menu">
           <label>
             {t("today.doneBy")}
-            <select value={doneBy} onChange={(e) => setDoneBy(Number(e.target.value))}>
-              {members
-                .filter((m) => m.role !== "viewer")
-                .map((m) => (
-                  <option key={m.user_id} value={m.user_id}>
-                    {m.display_name}
-                  </option>
-                ))}
-            </select>
+            <DoneBySelect value={doneBy} onChange={setDoneBy} />
           </label>
           <label>
             {t("today.doneAt")}
@@ -306,5 +337,23 @@ function DueRow({ item, members, onUndo, waiting }: RowProps) {
       {/* A tap that could not reach the server waits in the queue: that is not an error. */}
       <ErrorText error={[actions.complete.error, actions.skip.error].find((e) => e && !isOffline(e))} />
     </li>
+  );
+}
+
+/** Who did it: read only when a row's menu opens, so the members' answer does not render the
+ * whole list again on a page load. */
+function DoneBySelect({ value, onChange }: { value: number; onChange: (userId: number) => void }) {
+  const { household } = useHousehold();
+  const members = useMembers(household.id);
+  return (
+    <select value={value} onChange={(e) => onChange(Number(e.target.value))}>
+      {(members.data ?? [])
+        .filter((m) => m.role !== "viewer")
+        .map((m) => (
+          <option key={m.user_id} value={m.user_id}>
+            {m.display_name}
+          </option>
+        ))}
+    </select>
   );
 }
