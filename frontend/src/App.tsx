@@ -24,6 +24,7 @@ const screens = {
   stats: () => import("./features/stats/StatsPage"),
   reminders: () => import("./features/reminders/RemindersPage"),
   resetPassword: () => import("./features/auth/ResetPasswordPage"),
+  forgotPassword: () => import("./features/auth/ForgotPasswordPage"),
 };
 const AccountPage = lazy(screens.account);
 const AcceptInvitePage = lazy(screens.acceptInvite);
@@ -35,6 +36,7 @@ const HistoryPage = lazy(screens.history);
 const StatsPage = lazy(screens.stats);
 const RemindersPage = lazy(screens.reminders);
 const ResetPasswordPage = lazy(screens.resetPassword);
+const ForgotPasswordPage = lazy(screens.forgotPassword);
 
 /** Signed-in area: without a session, go to the login page and come back afterwards. */
 function RequireUser() {
@@ -86,6 +88,14 @@ export default function App() {
         element={
           <Suspense fallback={<Spinner />}>
             <ResetPasswordPage />
+          </Suspense>
+        }
+      />
+      <Route
+        path="/forgot-password"
+        element={
+          <Suspense fallback={<Spinner />}>
+            <ForgotPasswordPage />
           </Suspense>
         }
       />

@@ -16,6 +16,7 @@ import {
   type Language,
   type Member,
   type Role,
+  type Schemas,
   type Stats,
   type User,
 } from "./client";
@@ -454,6 +455,16 @@ export function useAccountActions() {
       keys.households,
     ),
   };
+}
+
+/** What the server offers before login: whether it mails reset links to those who ask. */
+export function useAuthOptions() {
+  return useQuery({
+    queryKey: ["auth-options"],
+    queryFn: () => call<Schemas["AuthOptionsOut"]>(api.GET("/api/auth/options")),
+    staleTime: Infinity,
+    retry: false,
+  });
 }
 
 /** Which household an invite is from (answered before login too); `household_id` is set when

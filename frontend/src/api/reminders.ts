@@ -103,3 +103,12 @@ export function useRedeemPasswordReset() {
       call<unknown>(api.POST("/api/auth/password-reset", { body })),
   });
 }
+
+/** Asks for a reset link by mail: the answer is the same whether or not the address has an
+ * account. */
+export function useRequestPasswordReset() {
+  return useMutation({
+    mutationFn: (email: string) =>
+      call<unknown>(api.POST("/api/auth/password-reset-request", { body: { email } })),
+  });
+}

@@ -373,6 +373,14 @@ const en = {
     confirmRevoke: "Revoke “{{name}}”? Whatever uses it stops working.",
     revoked: "“{{name}}” revoked.",
   },
+  forgotPassword: {
+    link: "Forgot your password?",
+    title: "Forgot your password?",
+    intro: "Enter your account's email address: we will mail you a link to set a new password.",
+    submit: "Send reset link",
+    sent: "If {{email}} has an account, a reset link has been mailed to it (valid for 24 hours). If not, or if no mail arrives, ask an admin of your household for a reset link.",
+    back: "Back to login",
+  },
   passwordReset: {
     make: "Reset link",
     makeFor: "Password reset link for {{name}}",

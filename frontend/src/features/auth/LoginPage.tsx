@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { forgetSaved, useAccountActions } from "../../api/queries";
+import { forgetSaved, useAccountActions, useAuthOptions } from "../../api/queries";
 import { ErrorText } from "../../components/Feedback";
 import { AuthShell, nextPath } from "./AuthShell";
 
@@ -12,6 +12,8 @@ export function LoginPage() {
   const navigate = useNavigate();
   const client = useQueryClient();
   const { login } = useAccountActions();
+  // Not awaited: the form paints at once, the link appears when the server says it mails.
+  const options = useAuthOptions();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
 
@@ -59,6 +61,11 @@ export function LoginPage() {
           {t("auth.login")}
         </button>
       </form>
+      {options.data?.password_reset_by_mail && (
+        <p className="forgot">
+          <Link to="/forgot-password">{t("forgotPassword.link")}</Link>
+        </p>
+      )}
       <p>
         {t("auth.noAccount")} <Link to={`/signup?${search.toString()}`}>{t("auth.signup")}</Link>
       </p>
