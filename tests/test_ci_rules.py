@@ -237,16 +237,23 @@ def test_the_container_job_deselects_what_make_cluster_test_selects(tmp_path: Pa
     assert collected(tmp_path, *command[1:], ".") == {"test_marked.py::test_boots_machines"}
 
 
+# The modules that boot systemd-nspawn machines.
+NSPAWN_MODULES = (
+    "tests/ansible/test_cluster_integration.py::",
+    "tests/ansible/test_snapshot_copy.py::",
+)
+
+
 def test_the_nspawn_tests_are_exactly_the_cluster_tests() -> None:
     ansible_tests = str(REPO / "tests" / "ansible")
-    nspawn = "tests/ansible/test_cluster_integration.py::"
     cluster = collected(REPO, "-m", "cluster", ansible_tests)
     assert cluster, "no test carries the cluster marker"
-    assert all(node.startswith(nspawn) for node in cluster), cluster
-    # Every other test of the module would run, and skip, in the container job.
+    assert all(node.startswith(NSPAWN_MODULES) for node in cluster), cluster
+    assert {node.split("::")[0] + "::" for node in cluster} == set(NSPAWN_MODULES)
+    # Every other test of those modules would run, and skip, in the container job.
     in_the_container = collected(REPO, *job_pytest_addopts(), ansible_tests)
     assert in_the_container, "the other playbook tests still run in the container job"
-    assert not [node for node in in_the_container if node.startswith(nspawn)]
+    assert not [node for node in in_the_container if node.startswith(NSPAWN_MODULES)]
 
 
 def test_make_help_lists_cluster_test() -> None:

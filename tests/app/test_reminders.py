@@ -55,6 +55,14 @@ def at(hour: int, minute: int = 0, day: date | None = None) -> datetime:
     return local_moment(day or tokyo_today(), time(hour, minute), TOKYO)
 
 
+def remind_at_due_time(person: Person, household_id: int, receiver: HttpReceiver) -> None:
+    person.ok(
+        "PUT",
+        base(household_id),
+        json={"before_minutes": 0, "apprise_url": f"json://{receiver.base}/hook"},
+    )
+
+
 def send(app: FastAPI, now: datetime) -> reminder_sender.RunReport:
     return reminder_sender.run_once(app.state.session_factory, app.state.settings, now)
 
@@ -262,11 +270,7 @@ def test_archived_and_finished_chores_get_no_reminder_even_when_already_planned(
     admin, member = people["admin"], people["member"]
     archived = timed_chore(admin, household_id, name="archived")
     done = timed_chore(admin, household_id, name="done")
-    member.ok(
-        "PUT",
-        base(household_id),
-        json={"before_minutes": 0, "apprise_url": f"json://{receiver.base}/hook"},
-    )
+    remind_at_due_time(member, household_id, receiver)
     admin.ok(
         "PATCH", f"/api/households/{household_id}/chores/{archived['id']}", json={"archived": True}
     )
@@ -285,11 +289,7 @@ def test_a_failing_service_is_retried_with_back_off_then_shown_as_failed(
     household_id, people = home
     member = people["member"]
     timed_chore(people["admin"], household_id)
-    member.ok(
-        "PUT",
-        base(household_id),
-        json={"before_minutes": 0, "apprise_url": f"json://{receiver.base}/hook"},
-    )
+    remind_at_due_time(member, household_id, receiver)
     receiver.status = 500
     attempts_at = []
     for minute in range(0, 40):
@@ -319,11 +319,7 @@ def test_an_unreachable_service_fails_visibly_without_affecting_other_members(
         # Nothing listens on the discard port of loopback.
         json={"before_minutes": 0, "apprise_url": "json://127.0.0.1:9/hook?cto=1&rto=1"},
     )
-    people["admin"].ok(
-        "PUT",
-        base(household_id),
-        json={"before_minutes": 0, "apprise_url": f"json://{receiver.base}/hook"},
-    )
+    remind_at_due_time(people["admin"], household_id, receiver)
     report = send(app, at(8))
     assert (report.sent, report.retrying) == (1, 1)
     assert len(receiver.requests) == 1
@@ -385,11 +381,7 @@ def test_a_sender_that_died_while_sending_sends_nothing_twice(
 ) -> None:
     household_id, people = home
     timed_chore(people["admin"], household_id)
-    people["member"].ok(
-        "PUT",
-        base(household_id),
-        json={"before_minutes": 0, "apprise_url": f"json://{receiver.base}/hook"},
-    )
+    remind_at_due_time(people["member"], household_id, receiver)
     # A sender plans and claims, then dies before it records what it sent.
     with Session(engine) as db:
         reminder_sender._plan(db, app.state.settings, at(8))
@@ -410,11 +402,7 @@ def test_removing_a_member_ends_their_reminders(
     household_id, people = home
     member = people["member"]
     timed_chore(people["admin"], household_id)
-    member.ok(
-        "PUT",
-        base(household_id),
-        json={"before_minutes": 0, "apprise_url": f"json://{receiver.base}/hook"},
-    )
+    remind_at_due_time(member, household_id, receiver)
     people["admin"].ok("DELETE", f"/api/households/{household_id}/members/{member.id}", 204)
     assert send(app, at(8)).planned == 0
     with Session(engine) as db:
@@ -426,11 +414,7 @@ def test_the_sender_leaves_the_households_cached_reads_alone(
 ) -> None:
     household_id, people = home
     timed_chore(people["admin"], household_id)
-    people["member"].ok(
-        "PUT",
-        base(household_id),
-        json={"before_minutes": 0, "apprise_url": f"json://{receiver.base}/hook"},
-    )
+    remind_at_due_time(people["member"], household_id, receiver)
     revision = household_revision(engine, household_id)
     assert send(app, at(8)).sent == 1
     assert household_revision(engine, household_id) == revision

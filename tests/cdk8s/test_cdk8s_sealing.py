@@ -9,6 +9,7 @@ import datetime
 import re
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from gitops_support import CDK8S_DIR, REPO_ROOT
 from household import sealing
-from household.config import OffsiteSettings, load_environment
+from household.config import EnvironmentConfig, OffsiteSettings, load_environment
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -398,6 +399,25 @@ def test_server_lost_the_resealed_password_opens_the_kept_database(
         wrong.dispose()
 
 
+def _production_sealing(
+    tmp_path: Path,
+    pem: bytes,
+    vault: Vault,
+    monkeypatch: pytest.MonkeyPatch,
+    seal_module: ModuleType,
+    change: Callable[[EnvironmentConfig], EnvironmentConfig],
+) -> tuple[Path, list[str]]:
+    """`make seal` for production, as `change` makes its settings: the values file it writes
+    and its arguments."""
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pem)
+    values_file = tmp_path / "production.sealed.yaml"
+    config = change(_with_values_file(load_environment("production"), values_file))
+    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
+    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    return values_file, arguments
+
+
 def test_an_offsite_repository_seals_the_owners_s3_keys_from_the_vault(
     key_pair,
     tmp_path: Path,
@@ -407,14 +427,17 @@ def test_an_offsite_repository_seals_the_owners_s3_keys_from_the_vault(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     key, pem = key_pair
-    cert = tmp_path / "cert.pem"
-    cert.write_bytes(pem)
-    values_file = tmp_path / "production.sealed.yaml"
-    base = _with_values_file(load_environment("production"), values_file)
     offsite = OffsiteSettings(repository="s3:https://minio.home-lab.jp/backups/household")
-    config = base.model_copy(update={"backup": base.backup.model_copy(update={"offsite": offsite})})
-    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
-    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    values_file, arguments = _production_sealing(
+        tmp_path,
+        pem,
+        vault,
+        monkeypatch,
+        seal_module,
+        lambda base: base.model_copy(
+            update={"backup": base.backup.model_copy(update={"offsite": offsite})}
+        ),
+    )
     # The S3 keys cannot be generated: without them nothing is sealed, and the vault is as it was.
     before = vault.path.read_bytes()
     assert seal_module.main(arguments) == 1
@@ -445,13 +468,11 @@ def test_the_owners_alert_values_are_sealed_into_the_backends_secret(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     key, pem = key_pair
-    cert = tmp_path / "cert.pem"
-    cert.write_bytes(pem)
-    values_file = tmp_path / "production.sealed.yaml"
-    config = _with_values_file(load_environment("production"), values_file)
-    assert config.observability is not None  # the environment monitoring alerts about
-    monkeypatch.setattr(seal_module, "load_environment", lambda name: config)
-    arguments = ["--env", "production", "--certificate", str(cert), "--vault", str(vault.path)]
+    # Production has observability: the environment that monitoring alerts about.
+    assert load_environment("production").observability is not None
+    values_file, arguments = _production_sealing(
+        tmp_path, pem, vault, monkeypatch, seal_module, lambda base: base
+    )
     assert seal_module.main(arguments) == 0
     assert not set(sealing.ALERT_KEYS) & set(_open_all(key, values_file)["backend-secret"])
 

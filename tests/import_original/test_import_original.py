@@ -138,6 +138,11 @@ def test_everything_is_imported_with_the_same_counts(imported: tuple[str, Report
         "api_tokens": 0,
         "password_resets": 0,
         "tap_receipts": 0,
+        "reminder_settings": 0,
+        "push_subscriptions": 0,
+        "reminder_deliveries": 0,
+        "household_channels": 0,
+        "alert_deliveries": 0,
         "original_import_rows": 3 + 1 + 3 + 66 + 790,
     }
     text_report = "\n".join(report.lines())
