@@ -124,10 +124,10 @@ class NetworkPolicies(Construct):
                 k8s.NetworkPolicyEgressRule(to=[_peer(backend.labels)], ports=_tcp(backend.port))
             ],
         )
-        alert_sender = (
-            _peer(ALERT_SENDER_LABELS, monitoring_namespace) if monitoring_namespace else None
-        )
-        backend_from = [_peer(frontend.labels), *([scraper, alert_sender] if scraper else [])]
+        # With the observability stack, its scraper and Alertmanager (alerts to tell the owner).
+        backend_from = [_peer(frontend.labels)]
+        if scraper:
+            backend_from += [scraper, _peer(ALERT_SENDER_LABELS, monitoring_namespace)]
         backend_to = [
             k8s.NetworkPolicyEgressRule(to=[_peer(database.labels)], ports=_tcp(database.port))
         ]
