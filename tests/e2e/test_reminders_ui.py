@@ -2,7 +2,8 @@
 Apprise URL refused beside its field in Japanese, a test message to a local receiver; Web Push
 subscribed (with a stand-in push service: Chromium cannot reach a real one from here), a push
 shown by the service worker and its 完了 action recording the chore once, even offline; a due
-time and a postponed occurrence; API tokens; an admin's password reset link."""
+time and a postponed occurrence; API tokens; an admin's password reset link; the household
+channel, which only admins see."""
 
 import base64
 import json
@@ -111,6 +112,65 @@ def test_choices_are_saved_refused_in_japanese_and_tested(family: Family) -> Non
             expect(page.locator(".test-results")).to_contain_text("✗ 送れませんでした")
         finally:
             page.close()
+
+
+def test_an_admin_sets_the_household_channel_and_a_member_sees_none(family: Family) -> None:
+    page = family.contexts["admin"].new_page()
+    with http_receiver() as receiver:
+        try:
+            page.goto(f"{family.base}/reminders")
+            card = page.get_by_role("region", name="世帯のチャンネル")
+            expect(card).to_contain_text("期限の来た家事すべての毎日のまとめ")
+            url = card.get_by_role("textbox", name="通知先URL（Apprise）")  # noqa: RUF001
+            url.fill("これはURLではない")
+            card.get_by_role("button", name="保存").click()
+            # Beside its field, in the user's language.
+            field = card.locator("label").filter(has=page.locator("input[name$=apprise_url]"))
+            expect(field.get_by_role("alert")).to_contain_text(
+                "Appriseが扱える通知先URLではありません"
+            )
+
+            url.fill(f"json://{receiver.base}/household")
+            card.get_by_role("combobox", name="送る時刻").select_option(label="毎日 19:00")
+            card.get_by_role("button", name="保存").click()
+            expect(page.locator(".toast")).to_contain_text("世帯のチャンネルを保存しました。")
+            page.reload()
+            channel = card.locator(".channel")
+            expect(channel).to_contain_text(receiver.base)
+            expect(channel).to_contain_text("お母さんさんが設定・毎日 19:00")
+            expect(channel).to_contain_text("正常")
+            expect(card.get_by_role("combobox", name="送る時刻")).to_have_value("19")
+            saved = api(page.request, "GET", f"/api/households/{family.household}/channel")
+            assert (saved["service"], saved["digest_hour"]) == ("JSON", 19)
+
+            card.get_by_role("button", name="テスト送信").click()
+            expect(card.locator(".test-results")).to_contain_text("✓ 送信しました")
+            assert [r.path for r in receiver.requests] == ["/household"]
+            assert "みどり家" in json.loads(receiver.requests[0].body)["message"]
+            assert layout_problems(page, navigation=True) == []
+            card.scroll_into_view_if_needed()
+            page.screenshot(
+                path=str(SCREENSHOTS / "screens" / "ja-admin-phone-household-channel-tested.png")
+            )
+
+            page.once("dialog", lambda dialog: dialog.accept())
+            card.get_by_role("button", name=re.compile("^「JSON: .*」を削除$")).click()
+            expect(page.locator(".toast")).to_contain_text("削除しました")
+            expect(channel).to_have_count(0)
+            assert api(page.request, "GET", f"/api/households/{family.household}/channel") is None
+        finally:
+            page.close()
+    # Only admins have it.
+    member = family.contexts["member"].new_page()
+    try:
+        member.goto(f"{family.base}/reminders")
+        expect(member.get_by_role("heading", name="リマインダー", exact=True)).to_be_visible()
+        expect(member.locator(".channel, .card").first).to_be_visible()
+        expect(member.get_by_role("region", name="世帯のチャンネル")).to_have_count(0)
+        path = f"/api/households/{family.household}/channel"
+        assert member.request.get(path).status == 403
+    finally:
+        member.close()
 
 
 # A stand-in for the browser's push service: the subscription Chromium would make, with an

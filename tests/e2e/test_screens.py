@@ -55,6 +55,7 @@ WINDOWS = {
     "ja": ["期限切れ", "今日まで", "明日まで", "1週間以内", "1ヶ月以内"],
     "en": ["Overdue", "Today", "By tomorrow", "Within a week", "Within a month"],
 }
+HOUSEHOLD_CHANNEL = {"ja": "世帯のチャンネル", "en": "Household channel"}
 RECORDED_BY = {"ja": "お母さんが記録", "en": "recorded by お母さん"}
 
 
@@ -66,7 +67,11 @@ def family(browser: Any, site: Site) -> Iterator[Family]:
         )
         for role in ROLES
     }
-    yield make_family(contexts, tag="screens")
+    family = make_family(contexts, tag="screens")
+    # The admin's reminders show the household's channel as saved (nothing is sent in tests).
+    digest = {"apprise_url": "json://127.0.0.1:9/household-digest", "digest_hour": 7}
+    api(contexts["admin"].request, "PUT", f"/api/households/{family.household}/channel", digest)
+    yield family
     for context in contexts.values():
         context.close()
 
@@ -133,6 +138,9 @@ def test_every_screen_fits(family: Family, role: str, screenshots: Path) -> None
                     expect(page.get_by_role("grid")).to_be_visible()
                     name = f"{language}-{role}-{size}-calendar-month"
                     problems += look(page, out, name, navigation=True)
+                if screen == "reminders" and role == "admin":
+                    card = page.get_by_role("region", name=HOUSEHOLD_CHANNEL[language])
+                    expect(card.locator(".channel")).to_contain_text("household-digest")
                 if screen == "history":
                     expect(page.get_by_role("main")).to_contain_text(RECORDED_BY[language])
                 if screen in ("settings", "stats"):

@@ -11,10 +11,13 @@ export type TestDelivery = Schemas["TestDeliveryOut"];
 export type ApiToken = Schemas["ApiTokenOut"];
 export type ApiTokenCreated = Schemas["ApiTokenCreatedOut"];
 export type PasswordResetLink = Schemas["PasswordResetOut"];
+export type HouseholdChannel = Schemas["HouseholdChannelOut"];
+export type HouseholdChannelInput = Schemas["HouseholdChannelIn"];
 
 const hh = (id: number) => ({ params: { path: { household_id: id } } });
 const remindersKey = (id: number) => [...keys.household(id), "reminders"] as const;
 const tokensKey = (id: number) => [...keys.household(id), "tokens"] as const;
+const channelKey = (id: number) => [...keys.household(id), "channel"] as const;
 
 export function useReminders(id: number) {
   return useQuery({
@@ -54,6 +57,35 @@ export function useReminderActions(id: number) {
           }),
         ),
       onSuccess: refresh,
+    }),
+  };
+}
+
+/** The household's channel (admins only): null when none is set. */
+export function useHouseholdChannel(id: number, enabled: boolean) {
+  return useQuery({
+    queryKey: channelKey(id),
+    queryFn: () =>
+      call<HouseholdChannel | null>(api.GET("/api/households/{household_id}/channel", hh(id))),
+    enabled,
+  });
+}
+
+export function useHouseholdChannelActions(id: number) {
+  const client = useQueryClient();
+  const keep = (data: HouseholdChannel | null) => client.setQueryData(channelKey(id), data);
+  return {
+    save: useMutation({
+      mutationFn: (body: HouseholdChannelInput) =>
+        call<HouseholdChannel>(api.PUT("/api/households/{household_id}/channel", { ...hh(id), body })),
+      onSuccess: keep,
+    }),
+    remove: useMutation({
+      mutationFn: () => call<unknown>(api.DELETE("/api/households/{household_id}/channel", hh(id))),
+      onSuccess: () => keep(null),
+    }),
+    test: useMutation({
+      mutationFn: () => call<TestDelivery>(api.POST("/api/households/{household_id}/channel/test", hh(id))),
     }),
   };
 }

@@ -355,6 +355,14 @@ const en = {
     pushTurnedOff: "Notifications are off in this browser.",
     pushFailed: "This browser could not turn on notifications: {{reason}}",
   },
+  householdChannel: {
+    title: "Household channel",
+    hint: "Gets the daily summary of every chore due, for example in the family's group chat.",
+    hour: "Time to send",
+    setBy: "Set by {{name}}, every day at {{time}}. It stops if {{name}} is no longer an admin.",
+    urlAgain: "The saved URL is not shown. To change anything (even the time), enter the URL again.",
+    saved: "Household channel saved.",
+  },
   tokens: {
     title: "API tokens",
     hint: "For Home Assistant, iOS Shortcuts or scripts: send as “Authorization: Bearer …”. Only for this household.",

@@ -355,6 +355,14 @@ const ja: Catalog = {
     pushTurnedOff: "このブラウザの通知をオフにしました。",
     pushFailed: "このブラウザで通知をオンにできませんでした: {{reason}}",
   },
+  householdChannel: {
+    title: "世帯のチャンネル",
+    hint: "期限の来た家事すべての毎日のまとめを、家族のグループチャットなどに送ります。",
+    hour: "送る時刻",
+    setBy: "{{name}}さんが設定・毎日 {{time}}。{{name}}さんが管理者でなくなると止まります。",
+    urlAgain: "保存済みのURLは表示されません。時刻だけを変えるときも、URLをもう一度入力してください。",
+    saved: "世帯のチャンネルを保存しました。",
+  },
   tokens: {
     title: "APIトークン",
     hint: "Home Assistant、iPhoneのショートカット、スクリプト用です。「Authorization: Bearer …」として送ります。この世帯だけで使えます。",

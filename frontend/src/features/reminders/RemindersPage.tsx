@@ -3,8 +3,11 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { errorMessage } from "../../api/errors";
 import {
+  useHouseholdChannel,
+  useHouseholdChannelActions,
   useReminderActions,
   useReminders,
+  type HouseholdChannel,
   type ReminderChannel,
   type ReminderSettings,
   type TestDelivery,
@@ -28,7 +31,7 @@ import {
 
 export default function RemindersPage() {
   const { t } = useTranslation();
-  const { household } = useHousehold();
+  const { household, isAdmin } = useHousehold();
   const reminders = useReminders(household.id);
   return (
     <section className="page reminders">
@@ -45,6 +48,7 @@ export default function RemindersPage() {
           <Channels settings={reminders.data} />
         </>
       )}
+      {isAdmin && <HouseholdChannelCard />}
     </section>
   );
 }
@@ -174,8 +178,25 @@ function ChoicesForm({ settings }: { settings: ReminderSettings }) {
   );
 }
 
-function Channels({ settings }: { settings: ReminderSettings }) {
+/** A channel's last outcome: working, or why and when it failed. */
+function ChannelState({ channel }: { channel: { failure: string | null; failed_at: string | null } }) {
   const { t, i18n } = useTranslation();
+  const { household } = useHousehold();
+  if (!channel.failure) return <div className="meta">{t("reminders.working")}</div>;
+  return (
+    <div className="error" role="alert">
+      <strong>
+        {channel.failed_at
+          ? t("reminders.failedAt", { when: formatInstant(channel.failed_at, household.time_zone, i18n.language) })
+          : t("reminders.failed")}
+      </strong>
+      <div className="reason">{channel.failure}</div>
+    </div>
+  );
+}
+
+function Channels({ settings }: { settings: ReminderSettings }) {
+  const { t } = useTranslation();
   const { household, me } = useHousehold();
   const actions = useReminderActions(household.id);
   const toast = useToast();
@@ -216,18 +237,7 @@ function Channels({ settings }: { settings: ReminderSettings }) {
               <li key={`${channel.kind}-${channel.id ?? 0}`} className="row channel">
                 <div className="grow">
                   <strong>{label}</strong>
-                  {channel.failure ? (
-                    <div className="error" role="alert">
-                      <strong>
-                        {channel.failed_at
-                          ? t("reminders.failedAt", { when: formatInstant(channel.failed_at, household.time_zone, i18n.language) })
-                          : t("reminders.failed")}
-                      </strong>
-                      <div className="reason">{channel.failure}</div>
-                    </div>
-                  ) : (
-                    <div className="meta">{t("reminders.working")}</div>
-                  )}
+                  <ChannelState channel={channel} />
                 </div>
                 <button type="button" className="small" aria-label={t("reminders.removeNamed", { name: label })} onClick={() => remove(channel)}>
                   {t("reminders.remove")}
@@ -249,6 +259,116 @@ function Channels({ settings }: { settings: ReminderSettings }) {
       {results && <TestResults results={results} />}
       <ErrorText error={actions.test.error ?? actions.unsubscribe.error ?? actions.save.error} />
     </div>
+  );
+}
+
+/** The household's channel (admins): one Apprise URL that gets the daily summary of every
+ * chore due, such as the family's group chat. */
+function HouseholdChannelCard() {
+  const { t } = useTranslation();
+  const { household } = useHousehold();
+  const channel = useHouseholdChannel(household.id, true);
+  return (
+    <section className="card form household-channel" aria-labelledby="household-channel">
+      <h2 id="household-channel">{t("householdChannel.title")}</h2>
+      <p className="meta">{t("householdChannel.hint")}</p>
+      {channel.isPending && <Spinner />}
+      <ErrorText error={channel.error} />
+      {/* Fresh from what was saved: after a save the typed URL is cleared (it is not sent back). */}
+      {channel.data !== undefined && <HouseholdChannelForm key={JSON.stringify(channel.data)} channel={channel.data} />}
+    </section>
+  );
+}
+
+// Until an admin picks one: a morning summary.
+const DEFAULT_DIGEST_HOUR = 7;
+
+function HouseholdChannelForm({ channel }: { channel: HouseholdChannel | null }) {
+  const { t } = useTranslation();
+  const { household } = useHousehold();
+  const actions = useHouseholdChannelActions(household.id);
+  const toast = useToast();
+  const [url, setUrl] = useState("");
+  const [digestHour, setDigestHour] = useState(channel?.digest_hour ?? DEFAULT_DIGEST_HOUR);
+  const [result, setResult] = useState<TestDelivery | null>(null);
+  const { fields, rest } = problemsByField(t, actions.save.error);
+  const label = channel ? `${channel.service}: ${channel.target}` : "";
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    actions.save.mutate(
+      { apprise_url: url.trim(), digest_hour: digestHour },
+      { onSuccess: () => toast.show(t("householdChannel.saved")) },
+    );
+  }
+
+  function remove() {
+    if (!window.confirm(t("reminders.confirmRemove", { name: label }))) return;
+    actions.remove.mutate(undefined, { onSuccess: () => toast.show(t("reminders.removed", { name: label })) });
+  }
+
+  return (
+    <form onSubmit={submit} noValidate className="form">
+      {channel && (
+        <div className="row channel">
+          <div className="grow">
+            <strong>{label}</strong>
+            <div className="meta">
+              {t("householdChannel.setBy", { name: channel.set_by.display_name, time: hour(channel.digest_hour) })}
+            </div>
+            <ChannelState channel={channel} />
+          </div>
+          <button type="button" className="small" aria-label={t("reminders.removeNamed", { name: label })} onClick={remove}>
+            {t("reminders.remove")}
+          </button>
+        </div>
+      )}
+      <Field label={t("reminders.apprise")} name="apprise_url" problems={fields}>
+        <input
+          name="household_apprise_url"
+          className="copy"
+          inputMode="url"
+          autoComplete="off"
+          spellCheck={false}
+          maxLength={2000}
+          aria-invalid={fields.apprise_url ? true : undefined}
+          placeholder="discord://webhook-id/token"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+        />
+        <small>{channel ? t("householdChannel.urlAgain") : t("reminders.appriseHint")}</small>
+      </Field>
+      <Field label={t("householdChannel.hour")} name="digest_hour" problems={fields}>
+        <select name="household_digest_hour" value={digestHour} onChange={(e) => setDigestHour(Number(e.target.value))}>
+          {Array.from({ length: 24 }, (_, h) => (
+            <option key={h} value={h}>
+              {t("reminders.digestAt", { time: hour(h) })}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {rest && (
+        <p className="error" role="alert">
+          {rest}
+        </p>
+      )}
+      <div className="buttons">
+        <button type="submit" className="primary" disabled={actions.save.isPending}>
+          {t("common.save")}
+        </button>
+        {channel && (
+          <button
+            type="button"
+            disabled={actions.test.isPending}
+            onClick={() => actions.test.mutate(undefined, { onSuccess: setResult })}
+          >
+            {t("reminders.test")}
+          </button>
+        )}
+      </div>
+      {result && <TestResults results={[result]} />}
+      <ErrorText error={actions.test.error ?? actions.remove.error} />
+    </form>
   );
 }
 
