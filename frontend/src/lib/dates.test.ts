@@ -30,3 +30,11 @@ describe("dates in the household's time zone", () => {
     expect(isoWeekday("2025-11-30")).toBe(7);
   });
 });
+
+describe("clock changes", () => {
+  it("moves a time skipped in spring forward, and keeps UTC as Z", () => {
+    expect(inputToInstant("2025-03-30T02:30", "Europe/Berlin")).toBe("2025-03-30T03:30:00+02:00");
+    expect(inputToInstant("2025-10-26T12:00", "UTC")).toBe("2025-10-26T12:00:00Z");
+    expect(inputToInstant("2025-01-05T08:00", "America/St_Johns")).toBe("2025-01-05T08:00:00-03:30");
+  });
+});
