@@ -316,15 +316,27 @@ def test_push_is_subscribed_shown_and_its_done_action_records_once(
             )
             cdp.send("ServiceWorker.enable")
             eventually(page, lambda: registrations)
-            cdp.send(
-                "ServiceWorker.deliverPushMessage",
-                {
-                    "origin": site.url,
-                    "registrationId": registrations[0],
-                    "data": json.dumps(message),
-                },
-            )
-            [shown] = page.evaluate(NOTIFICATIONS)
+
+            def push() -> list[dict[str, Any]]:
+                """Delivers `message` to the active worker's registration (the newest one the
+                DevTools protocol reported) and answers the notifications shown. A push that
+                reached a worker still starting is delivered again: the tag keeps it one."""
+                page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+                for _ in range(2):
+                    cdp.send(
+                        "ServiceWorker.deliverPushMessage",
+                        {
+                            "origin": site.url,
+                            "registrationId": registrations[-1],
+                            "data": json.dumps(message),
+                        },
+                    )
+                    shown: list[dict[str, Any]] = page.evaluate(NOTIFICATIONS)
+                    if shown:
+                        return shown
+                return []
+
+            [shown] = push()
             assert shown["title"] == LONG_CHORE
             assert [a["action"] for a in shown["actions"]] == ["done"]
             assert [a["title"] for a in shown["actions"]] == ["完了"]
@@ -342,15 +354,7 @@ def test_push_is_subscribed_shown_and_its_done_action_records_once(
             assert done[0]["done_by"]["user_id"] == family.users["member"]
 
             # A click on the notification itself brings the app to Today.
-            cdp.send(
-                "ServiceWorker.deliverPushMessage",
-                {
-                    "origin": site.url,
-                    "registrationId": registrations[0],
-                    "data": json.dumps(message),
-                },
-            )
-            assert page.evaluate(NOTIFICATIONS)
+            assert push()
             assert worker.evaluate(CLICK, "") == 0
             expect(page).to_have_url(re.compile(rf"{family.base}/today$"))
             assert len(completions_of(context, family, chore)) == 1
