@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import Row, Select, String, cast, func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, joinedload
 
 from app.core.db import utcnow
@@ -158,7 +159,14 @@ def get_view(db: Session, member: Member, chore_id: int) -> ChoreView:
 
 
 def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
-    """The chore, row-locked on PostgreSQL so concurrent completions of it serialize."""
+    """The chore, locked so that concurrent changes of it serialize: its row on PostgreSQL,
+    the database's write lock on SQLite (no row locks there). There a write comes first, so
+    that the transaction starts holding the lock and reads what the one before it committed."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(
+            sql_update(Chore).where(Chore.id == chore_id).values(id=Chore.id),
+            execution_options={"synchronize_session": False},
+        )
     # Its rotation comes in the same statement (not a second one, as the relationship's
     # selectin loading would); only the chore's row is locked.
     chore = db.scalar(

@@ -353,11 +353,19 @@ def test_push_is_subscribed_shown_and_its_done_action_records_once(
             assert len(done) == 1, done
             assert done[0]["done_by"]["user_id"] == family.users["member"]
 
+            # The worker cannot reach the server while the app is online: the app sends the tap
+            # as soon as the worker tells it (not at its next retry, half a minute later).
+            assert push()
+            context.route("**/complete", lambda route: route.abort())
+            assert worker.evaluate(CLICK, "done") == 1
+            context.unroute("**/complete")
+            eventually(page, lambda: len(completions_of(context, family, chore)) == 2)
+
             # A click on the notification itself brings the app to Today.
             assert push()
             assert worker.evaluate(CLICK, "") == 0
             expect(page).to_have_url(re.compile(rf"{family.base}/today$"))
-            assert len(completions_of(context, family, chore)) == 1
+            assert len(completions_of(context, family, chore)) == 2
             page.goto(f"{family.base}/reminders")
 
             # Turned off: the server forgets this browser.

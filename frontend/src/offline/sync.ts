@@ -59,7 +59,9 @@ export function startSync(client: QueryClient): void {
   // The service worker records a notification's 完了 through the same queue (public/sw-push.js).
   navigator.serviceWorker?.addEventListener("message", (event: MessageEvent<{ type?: string }>) => {
     if (event.data?.type !== "queue-changed") return;
-    void pending.load().catch(() => undefined);
+    // What the worker could not send goes with the app's next flush: now, if the network is
+    // back (its "online" event may have come before this load had read the entries).
+    void pending.load().then(flush, () => undefined);
     void client.invalidateQueries();
   });
   window.setInterval(() => void flush(), RETRY_MS);
