@@ -77,9 +77,11 @@ def create_app(
     engine = engine_for()
     app.state.settings = settings
     app.state.engine = engine
-    # The authorization check is one statement: no BEGIN and COMMIT round trips around it.
+    # The authorization check and the build of a cached read are single statements: no BEGIN
+    # and ROLLBACK round trips around them (two of a cold read's four).
     app.state.autocommit_engine = engine_for(autocommit=True)
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_session_factory(app.state.autocommit_engine)
     revisions.track(app.state.session_factory)
     metrics.count_completions(app.state.session_factory)
     capacity = settings.db_pool_size + settings.db_pool_overflow

@@ -52,15 +52,20 @@ POOLS = PoolCollector()
 REGISTRY.register(POOLS)
 
 
+def note_completions(session: Session, added: int) -> None:
+    """Completions the session added other than as objects (a Core INSERT), to be counted
+    when it commits."""
+    if added:
+        session.info[_PENDING_COMPLETIONS] = session.info.get(_PENDING_COMPLETIONS, 0) + added
+
+
 def count_completions(factory: sessionmaker[Session]) -> None:
     """Counts completions when their transaction commits, whichever route records them (one
     completion, or a whole import), and never those of a rolled-back transaction."""
 
     @event.listens_for(factory, "after_flush")
     def _flushed(session: Session, _context: Any) -> None:
-        added = sum(isinstance(obj, Completion) for obj in session.new)
-        if added:
-            session.info[_PENDING_COMPLETIONS] = session.info.get(_PENDING_COMPLETIONS, 0) + added
+        note_completions(session, sum(isinstance(obj, Completion) for obj in session.new))
 
     @event.listens_for(factory, "after_commit")
     def _committed(session: Session) -> None:

@@ -1,4 +1,5 @@
 from datetime import date, datetime, time
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -131,6 +132,8 @@ class TapReceipt(Base):
     Written in the tap's own transaction, so a tap and its receipt exist together or not."""
 
     __tablename__ = "tap_receipts"
+    # In no cached household read: writing one keeps the household's revision.
+    household_reads: ClassVar[bool] = False
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True

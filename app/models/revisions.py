@@ -12,12 +12,15 @@ its chores, then their history, and the household row last. (A transaction that 
 household row holds no lock that the holder of that row waits for: the holder is committing.)
 Deleting a household follows the same order (app.services.households.delete).
 
-Three ways into the database, one hook each, all noting the households for the commit:
+The ways into the database, all noting the households for the commit:
 - a flush (added, changed or deleted objects): from the objects' household (a chore's members
   change with the chore's collection, which marks the chore changed);
-- a bulk UPDATE or DELETE of a household's table: the households of the rows it matches, read
-  first with the same WHERE (rare paths: revocations, sign-outs);
+- a statement that names its household (`changes(household_id)` as its execution options);
+- any other bulk UPDATE or DELETE of a household's table: the households of the rows it
+  matches, read first with the same WHERE (rare paths: revocations, sign-outs);
 - a new display name: the households of the person (it shows in their lists).
+The hot write (completing a chore) instead carries the new revision in its own statement, on
+PostgreSQL (`bump` as a data-modifying CTE, executed with `REVISED`): one round trip fewer.
 
 Rows that no cached read shows (classes with `household_reads = False`: the reminders, which
 the sender writes every minute) keep the revision, and with it the household's cache.
@@ -25,14 +28,27 @@ the sender writes every minute) keep the revision, and with it the household's c
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, inspect, select, update
+from sqlalchemy import ColumnElement, Update, event, inspect, select, update
 from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, sessionmaker
 
 from app.models.accounts import User
 from app.models.households import Household, Membership, new_revision
 
 _CHANGED = "changed_households"
-_APPLIED = {"revisions_applied": True}
+_NAMED = "household_changed"
+# Execution options of a statement that gives the households it changes their new revisions.
+REVISED = {"revisions_applied": True}
+
+
+def changes(household_id: int) -> dict[str, int]:
+    """Execution options of a statement that changes rows of the household: noted as they are,
+    without reading the households of the rows first."""
+    return {_NAMED: household_id}
+
+
+def bump(household_id: int) -> Update:
+    """The statement that gives the household a new revision."""
+    return update(Household).where(Household.id == household_id).values(revision=new_revision())
 
 
 def _household_column(entity: Any) -> ColumnElement[int] | None:
@@ -58,7 +74,7 @@ def _households_of(session: Session, state: InstanceState[Any]) -> set[int]:
         return set(
             session.scalars(
                 select(Membership.household_id).where(Membership.user_id == obj.id),
-                execution_options=_APPLIED,
+                execution_options=REVISED,
             )
         )
     if not getattr(obj, "household_reads", True):
@@ -76,13 +92,17 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 def _before_execute(state: ORMExecuteState) -> None:
     if state.execution_options.get("revisions_applied"):
         return
+    named = state.execution_options.get(_NAMED)
+    if named is not None:
+        _note(state.session, (named,))
+        return
     if not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
     column = _household_column(mapper.class_) if mapper is not None else None
     if column is not None:
         matched = select(column).where(*state.statement._where_criteria).distinct()  # type: ignore[attr-defined]
-        _note(state.session, state.session.scalars(matched, execution_options=_APPLIED))
+        _note(state.session, state.session.scalars(matched, execution_options=REVISED))
 
 
 def _before_commit(session: Session) -> None:
@@ -91,8 +111,7 @@ def _before_commit(session: Session) -> None:
     # households (a person's new name shows in all of theirs) lock them in the same order.
     for household_id in sorted(session.info.pop(_CHANGED, ())):
         session.execute(
-            update(Household).where(Household.id == household_id).values(revision=new_revision()),
-            execution_options={**_APPLIED, "synchronize_session": False},
+            bump(household_id), execution_options={**REVISED, "synchronize_session": False}
         )
 
 

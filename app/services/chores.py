@@ -5,7 +5,7 @@ from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, String, cast, func, select
+from sqlalchemy import Row, Select, String, cast, func, literal_column, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, joinedload
 
@@ -14,7 +14,7 @@ from app.domain.errors import ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import Rule, first_due, local_date, occurrences
 from app.domain.rotation import Assignment, next_assignee, projected_assignees
 from app.domain.views import AssignmentPlan, ChoreView, DueEntry, Occurrence, Person
-from app.models import Chore, ChoreMember, Completion, Membership, User
+from app.models import Chore, ChoreMember, Completion, Membership, User, revisions
 from app.schemas.chores import AssignmentIn, ChoreCreateIn, ChoreUpdateIn, DueWindow, RecurrenceIn
 from app.services.access import HouseholdClock, Member
 
@@ -75,10 +75,13 @@ def _chore_rows() -> Select[Any]:
         .scalar_subquery()
     )
     # "position:user_id,..." in one column: the members come with the chore in one statement.
+    # The separator is SQL text: as a string it would be rendered into the statement anew on
+    # every execution (a literal parameter), 5% of a due list's time.
     member_list = (
         select(
             func.aggregate_strings(
-                cast(members.c.position, String) + ":" + cast(members.c.user_id, String), ","
+                cast(members.c.position, String) + ":" + cast(members.c.user_id, String),
+                literal_column("','"),  # type: ignore[arg-type]
             )
         )
         .where(members.c.chore_id == CHORES.c.id)
@@ -164,8 +167,13 @@ def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
     that the transaction starts holding the lock and reads what the one before it committed."""
     if db.get_bind().dialect.name == "sqlite":
         db.execute(
-            sql_update(Chore).where(Chore.id == chore_id).values(id=Chore.id),
-            execution_options={"synchronize_session": False},
+            sql_update(Chore)
+            .where(Chore.id == chore_id, Chore.household_id == member.household.id)
+            .values(id=Chore.id),
+            execution_options={
+                "synchronize_session": False,
+                **revisions.changes(member.household.id),
+            },
         )
     # Its rotation comes in the same statement (not a second one, as the relationship's
     # selectin loading would); only the chore's row is locked.
