@@ -36,15 +36,17 @@ from app.domain.errors import NotFoundError
 from app.models import revisions
 from app.services import reminder_sender
 
+# Matched in this order, one route after another: the household's daily reads and taps first
+# (the matching was a tenth of a cached read's time with them last).
 API_ROUTERS = (
+    due.router,
+    completions.router,
+    transfer.router,  # before chores: /chores/export.csv is not /chores/{chore_id}
+    chores.router,
     auth.router,
     households.router,
     members.router,
     invites.router,
-    transfer.router,  # before chores: /chores/export.csv is not /chores/{chore_id}
-    chores.router,
-    completions.router,
-    due.router,
     calendar_feeds.router,
     api_tokens.router,
     reminders.router,

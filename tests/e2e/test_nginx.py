@@ -4,8 +4,10 @@ the /api proxy (with the Host the backend's same-origin check needs)."""
 import gzip
 import json
 import re
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -97,8 +99,18 @@ def test_request_bodies_above_the_limit_are_refused_by_nginx(site: Site) -> None
     assert status == 413
 
 
-def access_log_lines(site: Site) -> list[dict[str, object]]:
-    return [json.loads(line) for line in site.access_log.read_text().splitlines()]
+Line = dict[str, object]
+
+
+def access_log_lines(site: Site, until: Callable[[list[Line]], bool]) -> list[Line]:
+    """The access log's lines once `until` holds of them (or after 5 s): nginx writes a
+    request's line after it has sent the answer, so a client may read the log before it."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [json.loads(line) for line in site.access_log.read_text().splitlines()]
+        if until(lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
 
 
 def test_the_request_id_runs_from_nginx_through_the_backend_and_back(site: Site) -> None:
@@ -107,7 +119,11 @@ def test_the_request_id_runs_from_nginx_through_the_backend_and_back(site: Site)
     assert status == 401
     request_id = headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
-    logged = [line for line in access_log_lines(site) if line["request_id"] == request_id]
+
+    def ours(lines: list[Line]) -> list[Line]:
+        return [line for line in lines if line["request_id"] == request_id]
+
+    logged = ours(access_log_lines(site, lambda lines: bool(ours(lines))))
     assert len(logged) == 1
     assert {k: logged[0][k] for k in ("method", "path", "status")} == {
         "method": "GET",
@@ -125,10 +141,11 @@ def test_the_access_log_keeps_invite_codes_and_feed_tokens_out(site: Site) -> No
     assert fetch(site.url + f"/api/calendar/{token}.ics")[0] == 404
     # The invite link's page: logged as what answered it (the SPA's index), without the code.
     assert fetch(site.url + f"/invite/{code}")[0] == 200
+    lines = access_log_lines(site, lambda ls: bool(ls) and ls[-1]["path"] == "/index.html")
     text = site.access_log.read_text()
     assert code not in text
     assert token not in text
-    paths = [line["path"] for line in access_log_lines(site)][-4:]
+    paths = [line["path"] for line in lines][-4:]
     assert paths == [
         "/api/invites/{code}",
         "/api/invites/{code}/accept",
