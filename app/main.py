@@ -1,5 +1,6 @@
 """Application factory: settings, database, middleware, routers, probes and the built frontend."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -126,7 +127,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if sends
         else None
     )
+    # What the app built at start (routes, schemas, compiled statements: most of its objects)
+    # stays for its life: frozen, the full collections no longer walk it. Those walks were the
+    # p99 of a tap under load (120 to 140 ms, against 45 to 50 ms frozen: make bench).
+    gc.collect()
+    gc.freeze()
     yield
+    gc.unfreeze()
     if stop is not None:
         stop.set()
 

@@ -1,9 +1,11 @@
+import gc
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.core.config import Settings, get_settings
@@ -21,6 +23,16 @@ def test_health_answers_without_a_database(tmp_path: Path) -> None:
     readiness = client.get("/readiness")
     assert readiness.status_code == 503
     assert readiness.json() == {"status": "unavailable", "reason": "database unreachable"}
+
+
+def test_what_the_app_built_at_start_is_frozen_while_it_serves(tmp_path: Path) -> None:
+    """Full garbage collections skip it (they were the p99 of a tap); released at shutdown."""
+    application = create_app(make_settings(f"sqlite:///{tmp_path / 'app.db'}"))
+    assert gc.get_freeze_count() == 0
+    with TestClient(application) as client:
+        assert client.get("/health").status_code == 200
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
 
 
 def test_api_answers_503_fast_when_the_database_is_down() -> None:
