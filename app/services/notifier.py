@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import apprise
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
-from pywebpush import WebPushException, webpush
 
 from app.domain.errors import ErrorCode, InvalidError
 
@@ -22,6 +20,9 @@ from app.domain.errors import ErrorCode, InvalidError
 TIMEOUT = 10
 # A push that cannot be delivered within a day is no longer worth showing.
 PUSH_TTL = 24 * 3600
+
+# Apprise and pywebpush (with the aiohttp it brings) are imported when a message is sent: the
+# backend, which seldom sends (the CronJob does), keeps 25 MiB and 0.2 s of start-up fewer.
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class Outcome:
 def describe_apprise_url(url: str) -> tuple[str, str]:
     """The service's name and the URL with its secrets masked, or 422 for a URL that no
     Apprise service understands."""
+    import apprise
+
     plugin = apprise.Apprise.instantiate(url.strip())
     if plugin is None:
         raise InvalidError(
@@ -45,6 +48,8 @@ def describe_apprise_url(url: str) -> tuple[str, str]:
 
 
 def send_apprise(url: str, title: str, body: str) -> Outcome:
+    import apprise
+
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return Outcome(ok=False, error="The notification URL is not valid")
@@ -100,6 +105,8 @@ def new_vapid_private_key() -> str:
 
 
 def send_push(keys: VapidKeys, target: PushTarget, payload: dict[str, Any]) -> Outcome:
+    from pywebpush import WebPushException, webpush
+
     try:
         webpush(
             {"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}},
