@@ -26,6 +26,11 @@ from tests.support.people import PASSWORD, Person, household_with, sign_up
 Home = tuple[int, dict[str, Person]]
 
 
+def K(name: str) -> tuple[int, int, str]:  # noqa: N802
+    """A read of one household at one revision."""
+    return (1, 1, name)
+
+
 def base(household_id: int) -> str:
     return f"/api/households/{household_id}"
 
@@ -40,25 +45,38 @@ def revision(engine: Engine, household_id: int) -> int:
 
 def test_the_cache_keeps_the_most_recent_bodies_within_its_budget() -> None:
     cache = ResponseCache(max_bytes=100)
-    cache.put("a", b"a" * 20)
-    cache.put("b", b"b" * 20)
-    cache.put("c", b"c" * 20)
-    assert cache.get("a") == b"a" * 20  # now the most recent
-    cache.put("d", b"d" * 25)
-    cache.put("e", b"e" * 25)  # 110 bytes: the least recent ("b") goes
-    assert cache.get("b") is None
-    assert [cache.get(key) is not None for key in "acde"] == [True] * 4
+    cache.put(K("a"), b"a" * 20)
+    cache.put(K("b"), b"b" * 20)
+    cache.put(K("c"), b"c" * 20)
+    assert cache.get(K("a")) == b"a" * 20  # now the most recent
+    cache.put(K("d"), b"d" * 25)
+    cache.put(K("e"), b"e" * 25)  # 110 bytes: the least recent ("b") goes
+    assert cache.get(K("b")) is None
+    assert [cache.get(K(name)) is not None for name in "acde"] == [True] * 4
     assert (len(cache), cache.size) == (4, 90)
-    cache.put("a", b"A" * 5)  # a replaced body counts once
-    assert (cache.get("a"), cache.size) == (b"A" * 5, 75)
-    cache.put("huge", b"h" * 26)  # over a quarter of the budget: never kept
-    assert (cache.get("huge"), cache.size) == (None, 75)
+    cache.put(K("a"), b"A" * 5)  # a replaced body counts once
+    assert (cache.get(K("a")), cache.size) == (b"A" * 5, 75)
+    cache.put(K("huge"), b"h" * 26)  # over a quarter of the budget: never kept
+    assert (cache.get(K("huge")), cache.size) == (None, 75)
+
+
+def test_a_new_revision_of_a_household_takes_the_place_of_its_old_one() -> None:
+    cache = ResponseCache(max_bytes=1000)
+    cache.put((1, 10, "due"), b"[1]")
+    cache.put((1, 10, "chores"), b"[11]")
+    cache.put((2, 20, "due"), b"[2]")
+    cache.put((1, 11, "due"), b"[111]")  # household 1 changed: its old entries go at once
+    assert [cache.get(key) for key in [(1, 10, "due"), (1, 10, "chores")]] == [None, None]
+    assert (cache.get((1, 11, "due")), cache.get((2, 20, "due"))) == (b"[111]", b"[2]")
+    assert (len(cache), cache.size) == (2, 8)
+    cache.put((1, 11, "chores"), b"[1111]")  # the same revision: both kept
+    assert (len(cache), cache.size) == (3, 14)
 
 
 def test_the_cache_can_be_turned_off() -> None:
     cache = ResponseCache(max_bytes=0)
-    cache.put("a", b"[]")
-    assert (cache.get("a"), len(cache), cache.size) == (None, 0, 0)
+    cache.put(K("a"), b"[]")
+    assert (cache.get(K("a")), len(cache), cache.size) == (None, 0, 0)
 
 
 class Builds:
@@ -80,13 +98,13 @@ class Builds:
 def test_concurrent_misses_on_one_key_build_once() -> None:
     async def scenario() -> None:
         cache, build = ResponseCache(max_bytes=1000), Builds()
-        waiters = [asyncio.create_task(cache.fetch("due", build)) for _ in range(10)]
-        other = asyncio.create_task(cache.fetch("chores", build))
+        waiters = [asyncio.create_task(cache.fetch(K("due"), build)) for _ in range(10)]
+        other = asyncio.create_task(cache.fetch(K("chores"), build))
         await asyncio.sleep(0)
         build.release.set()
         assert await asyncio.gather(*waiters, other) == [b"[1]"] * 11
         assert build.calls == 2  # one per key
-        assert (await cache.fetch("due", build), build.calls) == (b"[1]", 2)  # now a hit
+        assert (await cache.fetch(K("due"), build), build.calls) == (b"[1]", 2)  # now a hit
 
     asyncio.run(scenario())
 
@@ -94,14 +112,14 @@ def test_concurrent_misses_on_one_key_build_once() -> None:
 def test_a_failed_build_fails_its_waiters_and_is_not_kept() -> None:
     async def scenario() -> None:
         cache, build = ResponseCache(max_bytes=1000), Builds(error=TimeoutError("pool"))
-        waiters = [asyncio.create_task(cache.fetch("due", build)) for _ in range(3)]
+        waiters = [asyncio.create_task(cache.fetch(K("due"), build)) for _ in range(3)]
         await asyncio.sleep(0)
         build.release.set()
         results = await asyncio.gather(*waiters, return_exceptions=True)
         assert [type(result) for result in results] == [TimeoutError] * 3
         retry = Builds(b"[2]")
         retry.release.set()
-        assert (await cache.fetch("due", retry), build.calls, retry.calls) == (b"[2]", 1, 1)
+        assert (await cache.fetch(K("due"), retry), build.calls, retry.calls) == (b"[2]", 1, 1)
 
     asyncio.run(scenario())
 
@@ -109,13 +127,13 @@ def test_a_failed_build_fails_its_waiters_and_is_not_kept() -> None:
 def test_a_waiter_that_goes_away_leaves_the_build_to_the_others() -> None:
     async def scenario() -> None:
         cache, build = ResponseCache(max_bytes=1000), Builds()
-        first = asyncio.create_task(cache.fetch("due", build))
-        second = asyncio.create_task(cache.fetch("due", build))
+        first = asyncio.create_task(cache.fetch(K("due"), build))
+        second = asyncio.create_task(cache.fetch(K("due"), build))
         await asyncio.sleep(0)
         first.cancel()  # its client disconnected
         await asyncio.sleep(0)
         build.release.set()
-        assert (await second, build.calls, cache.get("due")) == (b"[1]", 1, b"[1]")
+        assert (await second, build.calls, cache.get(K("due"))) == (b"[1]", 1, b"[1]")
 
     asyncio.run(scenario())
 
@@ -124,7 +142,7 @@ def test_with_the_cache_off_every_read_builds_its_own() -> None:
     async def scenario() -> None:
         cache, build = ResponseCache(max_bytes=0), Builds()
         build.release.set()
-        bodies = await asyncio.gather(*(cache.fetch("due", build) for _ in range(4)))
+        bodies = await asyncio.gather(*(cache.fetch(K("due"), build) for _ in range(4)))
         assert (bodies, build.calls) == ([b"[1]"] * 4, 4)
 
     asyncio.run(scenario())
