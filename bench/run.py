@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.security import Passwords
+from tests.delivery.images import backend_stages
 from tests.support.databases import REPO_ROOT, create_postgres_database, local_postgres, migrate
 from tests.support.people import CSRF_HEADERS, PASSWORD
 from tests.support.seed import seed_household
@@ -268,11 +269,12 @@ def bench_paths(
 
 
 def app_env(url: str) -> dict[str, str]:
-    """Production settings. One key for every server: a session cookie from either app server
-    is valid on the other."""
+    """Production settings, with the backend image's allocator setting. One key for every
+    server: a session cookie from either app server is valid on the other."""
     return {
         "DATABASE_URL": url,
         "ENVIRONMENT": "production",
+        "MALLOC_ARENA_MAX": backend_stages()[-1].env["MALLOC_ARENA_MAX"],
         "SECRET_KEY": SECRET_KEY,
         "FRONTEND_DIST": str(OUT / "no-frontend"),
     }
