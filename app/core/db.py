@@ -111,3 +111,17 @@ def _make_engine(
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def begin_changes(db: Session) -> None:
+    """Called before a locking read (SELECT ... FOR UPDATE), which serializes concurrent changes
+    on PostgreSQL. SQLite has no row locks, and its driver opens a transaction only at the first
+    write, so the reads before it cannot see a concurrent change (two admins leaving at once
+    both found the other still there). There the transaction begins as the database's one
+    writer instead: the next waits for its commit, then reads what it committed."""
+    connection = db.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver: Any = connection.connection.dbapi_connection
+    if not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -6,15 +6,14 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import Row, Select, String, cast, func, literal_column, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, joinedload
 
-from app.core.db import utcnow
+from app.core.db import begin_changes, utcnow
 from app.domain.errors import ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import Rule, first_due, local_date, occurrences
 from app.domain.rotation import Assignment, next_assignee, projected_assignees
 from app.domain.views import AssignmentPlan, ChoreView, DueEntry, Occurrence, Person
-from app.models import Chore, ChoreMember, Completion, Membership, User, revisions
+from app.models import Chore, ChoreMember, Completion, Membership, User
 from app.schemas.chores import AssignmentIn, ChoreCreateIn, ChoreUpdateIn, DueWindow, RecurrenceIn
 from app.services.access import HouseholdClock, Member
 
@@ -162,19 +161,8 @@ def get_view(db: Session, member: Member, chore_id: int) -> ChoreView:
 
 
 def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
-    """The chore, locked so that concurrent changes of it serialize: its row on PostgreSQL,
-    the database's write lock on SQLite (no row locks there). There a write comes first, so
-    that the transaction starts holding the lock and reads what the one before it committed."""
-    if db.get_bind().dialect.name == "sqlite":
-        db.execute(
-            sql_update(Chore)
-            .where(Chore.id == chore_id, Chore.household_id == member.household.id)
-            .values(id=Chore.id),
-            execution_options={
-                "synchronize_session": False,
-                **revisions.changes(member.household.id),
-            },
-        )
+    """The chore, locked so that concurrent changes of it serialize."""
+    begin_changes(db)
     # Its rotation comes in the same statement (not a second one, as the relationship's
     # selectin loading would); only the chore's row is locked.
     chore = db.scalar(

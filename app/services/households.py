@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.db import utcnow
+from app.core.db import begin_changes, utcnow
 from app.core.security import keyed_hash, new_invite_code, normalize_invite_code
 from app.domain.errors import ConflictError, ErrorCode, ForbiddenError, GoneError, NotFoundError
 from app.models import (
@@ -85,6 +85,7 @@ def members(db: Session, household_id: int) -> list[tuple[Membership, User]]:
 
 
 def _lock_memberships(db: Session, household_id: int) -> None:
+    begin_changes(db)
     db.execute(
         select(Membership.user_id)
         .where(Membership.household_id == household_id)

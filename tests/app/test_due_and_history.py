@@ -390,8 +390,8 @@ def test_ids_beyond_postgres_integers_are_refused_not_500(home: Home) -> None:
 
 # What completing sends after the caller's check: the chore with its rotation, locked; then, on
 # PostgreSQL, one statement that writes the entry, the chore and the household's revision
-# (data-modifying CTEs). SQLite takes its write lock first and writes one table a statement.
-LOCKED_READ = {"postgresql": ["SELECT"], "sqlite": ["UPDATE chores", "SELECT"]}
+# (data-modifying CTEs). SQLite begins as the writer and writes one table a statement.
+LOCKED_READ = {"postgresql": ["SELECT"], "sqlite": ["BEGIN", "SELECT"]}
 WRITES = {"postgresql": ["WITH"], "sqlite": ["INSERT", "UPDATE chores", "UPDATE households"]}
 
 
