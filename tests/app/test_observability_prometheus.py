@@ -2,7 +2,10 @@
 (the cluster's store) scrape the backend (served by uvicorn on PostgreSQL 16), Debian's
 postgres_exporter on that database and node_exporter on this machine, while a family uses the
 app; then every query of the provisioned dashboards must return data from both. Their memory
-after the run is the measurement behind choosing VictoriaMetrics (README: Observability).
+after the run is the measurement behind choosing VictoriaMetrics (README: Observability). Both
+run in the shape of VictoriaMetrics' pod: it sets GOMAXPROCS from its CPU limit and sizes its
+caches from its memory limit, and its memory grows with GOMAXPROCS (one buffer per P), so on a
+machine with many cores an unshaped run measures that machine, not a Pi's pod.
 
 Queries over what this machine cannot have are listed with the reason: kube-state-metrics (no
 Kubernetes here) and, when the machine has none, thermal zones and ext4/xfs/btrfs file systems.
@@ -31,6 +34,7 @@ PROMETHEUS = Path("/usr/bin/prometheus")
 VICTORIA_METRICS = Path("/usr/bin/victoria-metrics")
 POSTGRES_EXPORTER = Path("/usr/bin/prometheus-postgres-exporter")
 NODE_EXPORTER = Path("/usr/bin/prometheus-node-exporter")
+PLATFORM_DEFAULTS = REPO / "ansible" / "roles" / "platform" / "defaults" / "main.yml"
 # The production database's name, which the PostgreSQL dashboard selects.
 DATABASE = "household_task_manager"
 CSRF = {"X-Requested-With": "XMLHttpRequest"}
@@ -63,6 +67,18 @@ def database(postgres_admin_url: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
     admin.dispose()
+
+
+def pod_shape() -> tuple[dict[str, str], int]:
+    """GOMAXPROCS and the memory VictoriaMetrics allows itself in its pod (lib/cgroup: the CPU
+    quota rounded, 60 % of the memory limit)."""
+    defaults = yaml.safe_load(PLATFORM_DEFAULTS.read_text())
+    limits = defaults["platform_observability_resources"]["victoria_metrics"]["limits"]
+    cpu, memory = limits["cpu"], limits["memory"]
+    assert cpu.endswith("m"), limits
+    assert memory.endswith("Mi"), limits
+    gomaxprocs = max(1, int(int(cpu[:-1]) / 1000 + 0.5))
+    return {"GOMAXPROCS": str(gomaxprocs)}, int(memory[:-2]) * 2**20 * 60 // 100
 
 
 def start(argv: list[str], url: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -129,6 +145,7 @@ def stores(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 ],
             }
             (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
+            shape, allowed_bytes = pod_shape()
             bases = {
                 "prometheus": f"http://127.0.0.1:{prometheus_port}",
                 "victoria-metrics": f"http://127.0.0.1:{victoria_port}",
@@ -141,6 +158,7 @@ def stores(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                     f"--web.listen-address=127.0.0.1:{prometheus_port}",
                 ],
                 f"{bases['prometheus']}/-/ready",
+                shape,
             )
             processes.append(prometheus)
             victoria = start(
@@ -151,8 +169,10 @@ def stores(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                     f"-httpListenAddr=127.0.0.1:{victoria_port}",
                     # Answer with the newest samples (by default it hides the last 30 s).
                     "-search.latencyOffset=0s",
+                    f"-memory.allowedBytes={allowed_bytes}",
                 ],
                 f"{bases['victoria-metrics']}/health",
+                shape,
             )
             processes.append(victoria)
             use_the_app(backend, seconds=6)
