@@ -55,7 +55,7 @@ venv: $(SYNCED)
 NODE_ENV_PATH := PATH=$(abspath $(BIN)):$$PATH
 NPM_STAMP := frontend/node_modules/.package-lock.json
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
-	$(wildcard frontend/index.html frontend/vite.config.ts frontend/tsconfig.json)
+	$(wildcard frontend/*.html frontend/vite.config.ts frontend/tsconfig.json)
 FRONTEND_BIN := node_modules/.bin
 
 .PHONY: frontend api-client test-deps

@@ -153,6 +153,10 @@ def _serve_frontend(app: FastAPI, settings: Settings) -> None:
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
             return FileResponse(candidate)
+        # A page of its own (/login is login.html), as nginx's try_files finds it.
+        page = (dist / f"{path}.html").resolve()
+        if path and page.is_file() and page.is_relative_to(dist.resolve()):
+            return FileResponse(page, headers={"Cache-Control": "no-cache"})
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 

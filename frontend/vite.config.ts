@@ -12,6 +12,8 @@ export default defineConfig({
     sourcemap: false,
     // .vite/manifest.json: the service worker reads it to cache every screen's files.
     manifest: true,
+    // The login page is a page of its own, without React (src/login.ts).
+    rolldownOptions: { input: { index: "index.html", login: "login.html" } },
   },
   server: {
     proxy: { "/api": "http://127.0.0.1:8000" },

@@ -42,14 +42,16 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/api/")) return;
   if (request.mode === "navigate") {
+    // Two documents: the login page (login.html) and the app (index.html) at every other path.
+    const page = url.pathname === "/login" ? "/login" : "/";
     event.respondWith(
       fetch(request)
         .then((response) => {
           const copy = response.clone();
-          if (response.ok) caches.open(CACHE).then((cache) => cache.put("/", copy));
+          if (response.ok) caches.open(CACHE).then((cache) => cache.put(page, copy));
           return response;
         })
-        .catch(() => caches.match("/").then((cached) => cached || Response.error())),
+        .catch(() => caches.match(page).then((cached) => cached || Response.error())),
     );
     return;
   }

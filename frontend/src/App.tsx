@@ -1,4 +1,4 @@
-import { lazy, Suspense, useDeferredValue } from "react";
+import { lazy, Suspense, useDeferredValue, useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { Navigate, Outlet, Route, Routes, useLocation } from "react-router";
 import { ApiError } from "./api/client";
@@ -6,7 +6,6 @@ import { useHouseholds, useMe } from "./api/queries";
 import { Spinner } from "./components/Feedback";
 import { ConnectionBanner, Layout } from "./components/Layout";
 import { ScreenBoundary } from "./components/ScreenBoundary";
-import { LoginPage } from "./features/auth/LoginPage";
 import { SignupPage } from "./features/auth/SignupPage";
 import { HouseholdRoute } from "./features/household/HouseholdRoute";
 import { HouseholdsPage } from "./features/household/HouseholdsPage";
@@ -48,8 +47,7 @@ function RequireUser() {
   const location = useLocation();
   if (me.isPending || (me.data && !user)) return <Spinner />;
   if (me.error instanceof ApiError && me.error.status === 401) {
-    const next = encodeURIComponent(location.pathname + location.search);
-    return <Navigate to={`/login?next=${next}`} replace />;
+    return <ToLogin next={location.pathname + location.search} />;
   }
   return (
     <Layout>
@@ -61,6 +59,13 @@ function RequireUser() {
       </ScreenBoundary>
     </Layout>
   );
+}
+
+/** The login page is a document of its own (login.html, without React): a page load, not a
+ * route of this app. */
+function ToLogin({ next }: { next: string }) {
+  useEffect(() => location.replace(`/login?next=${encodeURIComponent(next)}`), [next]);
+  return <Spinner />;
 }
 
 /** "/": the first household's today screen, or the household list when there is none. */
@@ -81,7 +86,6 @@ export default function App() {
     <>
       <ConnectionBanner />
       <Routes>
-      <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
       <Route
         path="/reset-password"

@@ -49,7 +49,7 @@ startSync(queryClient);
 // A page load starts the first screen's reads together (the session, the households, and Today's
 // list) instead of one after another as the screens mount; the signed-out pages need none, and
 // offline the screens' own reads are enough to find out.
-if (navigator.onLine && !/^\/(login|signup|forgot-password|reset-password)\b/.test(location.pathname)) {
+if (navigator.onLine && !/^\/(signup|forgot-password|reset-password)\b/.test(location.pathname)) {
   const path = location.pathname;
   const today = /^\/h\/(\d+)(\/today)?\/?$/.exec(path);
   if (today) prefetchToday(queryClient, Number(today[1]));

@@ -375,6 +375,10 @@ http {{
             status, body = get(f"http://127.0.0.1:{port}/")
             assert status == 200
             assert body == (DIST / "index.html").read_bytes()
+            # The login page is a document of its own; a client-side route is the app's.
+            site = f"http://127.0.0.1:{port}"
+            assert get(f"{site}/login") == (200, (DIST / "login.html").read_bytes())
+            assert get(f"{site}/h/1/today") == (200, (DIST / "index.html").read_bytes())
             status, body = get(f"http://127.0.0.1:{port}/api/openapi.json")
             assert status == 200
             direct = get(backend.url + "/api/openapi.json")[1]

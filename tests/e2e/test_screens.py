@@ -169,6 +169,36 @@ def done_and_undo(page: Page, family: Family, out: Path, name: str) -> list[str]
     return problems
 
 
+SIGNED_OUT = {
+    "ja": {"login": "ログイン", "signup": "新規登録", "forgot-password": "パスワードを忘れた場合"},
+    "en": {"login": "Log in", "signup": "Sign up", "forgot-password": "Forgot your password?"},
+}
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_signed_out_pages_fit(
+    browser: Any, site: Site, screenshots: Path, language: str
+) -> None:
+    """Login (a page of its own, without React), sign-up and forgot-password, in the browser's
+    language, on a phone and a desktop."""
+    out = screenshots / "screens"
+    out.mkdir(exist_ok=True)
+    problems: list[str] = []
+    errors: list[str] = []
+    for size, viewport in SIZES.items():
+        locale = {"ja": "ja-JP", "en": "en-US"}[language]
+        context = browser.new_context(base_url=site.url, locale=locale, viewport=viewport)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        for screen, heading in SIGNED_OUT[language].items():
+            page.goto(f"/{screen}")
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+            problems += look(page, out, f"{language}-signed-out-{size}-{screen}", navigation=False)
+        context.close()
+    assert errors == []
+    assert problems == []
+
+
 def test_problems_are_shown_in_the_users_language(family: Family, screenshots: Path) -> None:
     """A CSV with bad rows and a chore form the server refuses: field by field, in Japanese,
     never pydantic's English."""

@@ -188,6 +188,10 @@ def serve_and_probe(machine: FreshMachine, command: str, env: dict[str, str]) ->
         status, page = get(f"http://127.0.0.1:{port}/")
         assert status == 200
         assert '<div id="root">' in page
+        assert "/assets/index-" in page
+        # The login page is a document of its own; every other path is the app's.
+        assert "/assets/login-" in get(f"http://127.0.0.1:{port}/login")[1]
+        assert get(f"http://127.0.0.1:{port}/h/1/today")[1] == page
         return seconds
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -78,7 +78,8 @@ const csrf: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
+// The page's own origin (a relative base is the same in a browser, but not in the unit tests).
+export const api = createClient<paths>({ baseUrl: location.origin, credentials: "same-origin" });
 api.use(csrf);
 
 /** Unwraps an openapi-fetch result: the data, or throws an ApiError. */

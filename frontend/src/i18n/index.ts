@@ -2,9 +2,9 @@ import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
 import en, { type Catalog } from "./en";
 import ja from "./ja";
+import { browserLanguage, LANGUAGES, pickedLanguage } from "./languages";
 
-export const LANGUAGES = ["ja", "en"] as const;
-export type Lang = (typeof LANGUAGES)[number];
+export { browserLanguage, LANGUAGES, pickLanguage, type Lang } from "./languages";
 
 declare module "i18next" {
   interface CustomTypeOptions {
@@ -12,32 +12,11 @@ declare module "i18next" {
   }
 }
 
-/** The browser's preference when neither the household nor the account names a language. */
-export function browserLanguage(languages: readonly string[] = navigator.languages ?? []): Lang {
-  for (const tag of languages) {
-    const base = tag.toLowerCase().split("-")[0];
-    if (base === "ja" || base === "en") return base;
-  }
-  return "ja";
-}
-
-/** The account's own choice, else the household's default, else the browser. */
-export function pickLanguage(
-  account: string | null | undefined,
-  household: string | null | undefined,
-  browser: Lang,
-): Lang {
-  for (const candidate of [account, household]) {
-    if (candidate === "ja" || candidate === "en") return candidate;
-  }
-  return browser;
-}
-
 export const MISSING_KEY_PREFIX = "i18n: missing key";
 
 void i18n.use(initReactI18next).init({
   resources: { en: { translation: en }, ja: { translation: ja } },
-  lng: browserLanguage(),
+  lng: pickedLanguage() ?? browserLanguage(),
   fallbackLng: "en",
   supportedLngs: LANGUAGES,
   interpolation: { escapeValue: false },

@@ -1,8 +1,7 @@
-import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { useNavigate } from "react-router";
-import { forgetSaved, useAccountActions, useMe } from "../../api/queries";
+import { forgetSaved } from "../../api/saved";
+import { useAccountActions, useMe } from "../../api/queries";
 import { ErrorText, Spinner, useToast } from "../../components/Feedback";
 import { LANGUAGES, type Lang } from "../../i18n";
 import { MIN_PASSWORD } from "./SignupPage";
@@ -11,8 +10,6 @@ export default function AccountPage() {
   const { t } = useTranslation();
   const me = useMe();
   const toast = useToast();
-  const navigate = useNavigate();
-  const client = useQueryClient();
   const { updateMe, changePassword, logout } = useAccountActions();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
@@ -109,9 +106,9 @@ export default function AccountPage() {
         onClick={() =>
           logout.mutate(undefined, {
             onSettled: () => {
-              client.clear();
               forgetSaved();
-              void navigate("/login", { replace: true });
+              // The login page is its own document: what this one holds goes with it.
+              location.replace("/login");
             },
           })
         }

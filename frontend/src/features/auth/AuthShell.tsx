@@ -2,7 +2,8 @@ import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 import { useInvitePreview } from "../../api/queries";
-import { LANGUAGES } from "../../i18n";
+import { LANGUAGES, pickLanguageSignedOut } from "../../i18n/languages";
+import { inviteCode, nextPath } from "./next";
 
 /** The frame of the signed-out pages, with a language toggle (no household to ask yet). On the
  * way to an invite, it says which household invites, before the person logs in or signs up. */
@@ -32,7 +33,10 @@ export function AuthShell({ title, children }: { title: string; children: ReactN
             type="button"
             className="link"
             aria-pressed={i18n.language === lng}
-            onClick={() => void i18n.changeLanguage(lng)}
+            onClick={() => {
+              pickLanguageSignedOut(lng);
+              void i18n.changeLanguage(lng);
+            }}
           >
             {t(`languages.${lng}`)}
           </button>
@@ -40,16 +44,4 @@ export function AuthShell({ title, children }: { title: string; children: ReactN
       </p>
     </main>
   );
-}
-
-/** The invite code of an invite page's path, else null. */
-export function inviteCode(path: string): string | null {
-  const match = /^\/invite\/([^/?#]+)$/.exec(path);
-  return match?.[1] ? decodeURIComponent(match[1]) : null;
-}
-
-/** Where to go after signing in: the `next` parameter when it is a path of this site. */
-export function nextPath(search: URLSearchParams): string {
-  const next = search.get("next");
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }

@@ -1,6 +1,5 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "react-router";
 import { useRequestPasswordReset } from "../../api/reminders";
 import { ErrorText } from "../../components/Feedback";
 import { AuthShell } from "./AuthShell";
@@ -42,7 +41,7 @@ export default function ForgotPasswordPage() {
         </form>
       )}
       <p>
-        <Link to="/login">{t("forgotPassword.back")}</Link>
+        <a href="/login">{t("forgotPassword.back")}</a>
       </p>
     </AuthShell>
   );

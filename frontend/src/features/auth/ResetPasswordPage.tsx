@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { ApiError } from "../../api/client";
-import { forgetSaved } from "../../api/queries";
+import { forgetSaved } from "../../api/saved";
 import { useRedeemPasswordReset } from "../../api/reminders";
 import { ErrorText } from "../../components/Feedback";
 import { AuthShell } from "./AuthShell";

@@ -1,11 +1,13 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useNavigate, useSearchParams } from "react-router";
-import { forgetSaved, useAccountActions } from "../../api/queries";
+import { useNavigate, useSearchParams } from "react-router";
+import { forgetSaved } from "../../api/saved";
+import { useAccountActions } from "../../api/queries";
 import { ErrorText } from "../../components/Feedback";
 import { browserLanguage, type Lang } from "../../i18n";
-import { AuthShell, nextPath } from "./AuthShell";
+import { AuthShell } from "./AuthShell";
+import { nextPath } from "./next";
 
 export const MIN_PASSWORD = 10;
 
@@ -80,7 +82,7 @@ export function SignupPage() {
         </button>
       </form>
       <p>
-        {t("auth.haveAccount")} <Link to={`/login?${search.toString()}`}>{t("auth.login")}</Link>
+        {t("auth.haveAccount")} <a href={`/login?${search.toString()}`}>{t("auth.login")}</a>
       </p>
     </AuthShell>
   );

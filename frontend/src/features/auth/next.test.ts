@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inviteCode, nextPath } from "./AuthShell";
+import { inviteCode, nextPath } from "./next";
 
 describe("the way back after signing in", () => {
   it("names the invite code of an invite page only", () => {
