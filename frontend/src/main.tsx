@@ -8,6 +8,7 @@ import App from "./App";
 import { uiLanguage } from "./components/Layout";
 import i18n from "./i18n";
 import { prefetchToday } from "./features/today/TodayPage";
+import { formatDay, todayIn } from "./lib/dates";
 import { startSync } from "./offline/sync";
 import "./styles.css";
 
@@ -56,7 +57,15 @@ if (navigator.onLine && !/^\/(signup|forgot-password|reset-password)\b/.test(loc
   // The UI's language is set as soon as both are known, before the screen renders their data
   // (React Query hands it over a task later): the screen is rendered once, not once per language.
   Promise.all([queryClient.fetchQuery(meQuery()), queryClient.fetchQuery(householdsQuery())])
-    .then(([me, households]) => i18n.changeLanguage(uiLanguage(me, households, path)))
+    .then(([me, households]) => {
+      const language = uiLanguage(me, households, path);
+      void i18n.changeLanguage(language);
+      // The first date in a time zone or a language loads its rules from ICU: tens of
+      // milliseconds on a phone, spent here rather than inside the first render of the list.
+      const today = todayIn("UTC");
+      for (const household of households) todayIn(household.time_zone);
+      formatDay(today, language);
+    })
     .catch(() => undefined);
 }
 
