@@ -1,6 +1,6 @@
 """Request-scoped dependencies: the database session, the caller, the caller's household role."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Header, Path, Request
@@ -80,28 +80,29 @@ def bearer(authorization: str | None) -> str | None:
     return credentials.strip()
 
 
-def household_member(minimum: Role) -> Callable[..., access.Member]:
+def household_member(minimum: Role) -> Callable[..., Awaitable[access.Member]]:
     """The single authorization check of household-scoped routes. It reads only: the household's
     revision follows its writes in the data layer (app.models.revisions)."""
 
     # Every household request solves this: each sub-dependency less is measurable on a Pi.
-    def dependency(
+    async def dependency(
         request: Request,
         household_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         token: SessionToken = None,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> access.Member:
         state = request.app.state
-        with state.autocommit_engine.connect() as connection:
-            # With a bearer token the cookie is not looked at: that is what lets the CSRF
-            # defence pass such requests (app.core.middleware).
-            api_token = bearer(authorization)
-            if api_token is not None:
-                member = access.member_by_api_token(
-                    connection, state.settings, api_token, household_id, minimum
-                )
-            else:
-                member = access.member_of(connection, state.settings, token, household_id, minimum)
+        # With a bearer token the cookie is not looked at: that is what lets the CSRF defence
+        # pass such requests (app.core.middleware).
+        api_token = bearer(authorization)
+        if api_token is not None:
+            member = await access.member_by_api_token(
+                state.reads, state.settings, api_token, household_id, minimum
+            )
+        else:
+            member = await access.member_of(
+                state.reads, state.settings, token, household_id, minimum
+            )
         logs.note_user(member.user_id)
         return member
 

@@ -20,6 +20,9 @@ NAMING_CONVENTION = {
 # SQL statements per request is the first thing to look at when an endpoint slows down (N+1).
 DB_STATEMENTS = Counter("db_statements_total", "SQL statements sent to the database")
 
+# An outage must fail fast (503), not hold a request for the OS's TCP timeout.
+CONNECT_TIMEOUT_S = 3
+
 # Taken by every `alembic upgrade` on PostgreSQL; any constant works if all migrators share it.
 MIGRATION_LOCK_ID = 0x48544D  # "HTM"
 
@@ -104,7 +107,7 @@ def _make_engine(
         pool_size=pool_size,
         max_overflow=overflow,
         pool_timeout=timeout,
-        connect_args={"connect_timeout": 3},
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
         **options,
     )
 

@@ -7,6 +7,7 @@ OpenAPI schema, which documents it for every 4XX) need to know only one.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -152,4 +153,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(OperationalError, _db_down)
     app.add_exception_handler(InterfaceError, _db_down)
+    # The same, from the authorization check's own connections (app.core.reads).
+    app.add_exception_handler(psycopg.OperationalError, _db_down)
+    app.add_exception_handler(psycopg.InterfaceError, _db_down)
     app.add_exception_handler(PoolTimeout, _busy)

@@ -3,12 +3,12 @@ the response cache and the completions recorded."""
 
 import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, QueuePool, event
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Completion
@@ -21,15 +21,21 @@ COMPLETIONS = Counter("household_completions_total", "Completions recorded (comm
 _PENDING_COMPLETIONS = "pending_completions"
 
 
+@runtime_checkable
+class CheckedOut(Protocol):
+    def checkedout(self) -> int: ...
+
+
 class PoolCollector(Collector):
     """Connections in use and the most a pool may open, read from the pools at scrape time.
     Weak references: the tests build many apps, and a disposed engine leaves the metrics."""
 
     def __init__(self) -> None:
-        self._pools: dict[str, tuple[weakref.ref[Engine], int]] = {}
+        self._pools: dict[str, tuple[weakref.ref[Engine | CheckedOut], int]] = {}
 
-    def track(self, name: str, engine: Engine, capacity: int) -> None:
-        self._pools[name] = (weakref.ref(engine), capacity)
+    def track(self, name: str, pool: "Engine | CheckedOut", capacity: int) -> None:
+        """`pool`: an engine (whose pool a dispose replaces), or a pool of its own."""
+        self._pools[name] = (weakref.ref(pool), capacity)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         in_use = GaugeMetricFamily(
@@ -39,10 +45,11 @@ class PoolCollector(Collector):
             "db_pool_connections_max", "Pool size plus overflow", labels=["pool"]
         )
         for name, (ref, capacity) in self._pools.items():
-            engine = ref()
+            tracked = ref()
+            pool = tracked.pool if isinstance(tracked, Engine) else tracked
             # An in-memory SQLite database has a single connection and no queue to watch.
-            if engine is not None and isinstance(engine.pool, QueuePool):
-                in_use.add_metric([name], engine.pool.checkedout())
+            if isinstance(pool, CheckedOut):
+                in_use.add_metric([name], pool.checkedout())
                 limit.add_metric([name], capacity)
         yield in_use
         yield limit

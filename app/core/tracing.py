@@ -14,7 +14,8 @@ import importlib
 import inspect
 import pkgutil
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -84,19 +85,35 @@ class IncomingRequestId:
             _incoming.reset(token)
 
 
+@contextmanager
+def _service(name: str) -> Iterator[None]:
+    tracer = _services_tracer.get()
+    # One span per service entered from outside: not one per helper of a list's rows.
+    if tracer is None or _in_service.get() or not trace.get_current_span().is_recording():
+        yield
+        return
+    inside = _in_service.set(True)
+    try:
+        with tracer.start_as_current_span(name):
+            yield
+    finally:
+        _in_service.reset(inside)
+
+
 def _service_span(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def awaited(*args: Any, **kwargs: Any) -> Any:
+            with _service(name):
+                return await function(*args, **kwargs)
+
+        return awaited
+
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
-        tracer = _services_tracer.get()
-        # One span per service entered from outside: not one per helper of a list's rows.
-        if tracer is None or _in_service.get() or not trace.get_current_span().is_recording():
+        with _service(name):
             return function(*args, **kwargs)
-        inside = _in_service.set(True)
-        try:
-            with tracer.start_as_current_span(name):
-                return function(*args, **kwargs)
-        finally:
-            _in_service.reset(inside)
 
     return call
 

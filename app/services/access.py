@@ -1,13 +1,14 @@
 """Who the caller is inside one household: the single authorization check of scoped routes."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.reads import Reads
 from app.core.security import keyed_hash
 from app.domain.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from app.models import ApiToken, Household, Membership, Role, User, UserSession
@@ -105,8 +106,8 @@ _MEMBER_ROWS = _member_rows()
 _TOKEN_ROWS = _token_rows()
 
 
-def member_of(
-    connection: Connection, settings: Settings, token: str | None, household_id: int, minimum: Role
+async def member_of(
+    reads: Reads, settings: Settings, token: str | None, household_id: int, minimum: Role
 ) -> Member:
     """The session, its user, their role and the household, in one statement.
 
@@ -115,26 +116,24 @@ def member_of(
     """
     row = None
     if token:
-        row = connection.execute(
+        row = await reads.one_or_none(
             _MEMBER_ROWS,
             {
                 "household_id": household_id,
                 "token_hash": keyed_hash(settings.secret, token),
                 "now": utcnow(),
             },
-        ).one_or_none()
+        )
     return _member(row, minimum)
 
 
-def member_by_api_token(
-    connection: Connection, settings: Settings, token: str, household_id: int, minimum: Role
+async def member_by_api_token(
+    reads: Reads, settings: Settings, token: str, household_id: int, minimum: Role
 ) -> Member:
     """The holder of an API token, in one statement. A token opens its own household only (any
     other answers 404, as to an outsider), as a viewer (`read`) or at most a member (`write`),
     and only while its owner is a member."""
-    row = connection.execute(
-        _TOKEN_ROWS, {"token_hash": keyed_hash(settings.secret, token)}
-    ).one_or_none()
+    row = await reads.one_or_none(_TOKEN_ROWS, {"token_hash": keyed_hash(settings.secret, token)})
     if row is None:
         raise UnauthenticatedError()
     if row.token_household_id != household_id:
@@ -152,7 +151,8 @@ def _member(row: Any, minimum: Role, scope: str | None = None) -> Member:
         name=row.name,
         time_zone=row.time_zone,
         language=row.language,
-        created_at=row.created_at,
+        # Aware in UTC from either path (psycopg's own answers in the connection's zone).
+        created_at=row.created_at.astimezone(UTC),
         revision=row.revision,
     )
     role = Role(row.role)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from app.core.config import Settings
 from app.main import create_app
 from tests.support import databases
-from tests.support.people import Person, household_with, sign_up
+from tests.support.people import Person, household_with, served, sign_up
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -44,7 +44,8 @@ def database_url(
 @pytest.fixture(scope="session")
 def session_app(database_url: str) -> Iterator[FastAPI]:
     application = create_app(make_settings(database_url))
-    yield application
+    with served(application):
+        yield application
     application.state.engine.dispose()
     application.state.autocommit_engine.dispose()
 

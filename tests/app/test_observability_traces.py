@@ -19,14 +19,16 @@ from app.core.tracing import install_tracing
 from app.main import create_app
 from tests.app.chore_helpers import make_chore
 from tests.app.conftest import make_settings
-from tests.support.people import household_with
+from tests.support.people import household_with, served
 
 
 @pytest.fixture
 def traced(database_url: str) -> Iterator[tuple[FastAPI, InMemorySpanExporter]]:
     exporter = InMemorySpanExporter()
     app = create_app(make_settings(database_url, trace_sample_rate=1.0), span_exporter=exporter)
-    yield app, exporter
+    # Served: on PostgreSQL the authorization check's span comes from its pooled connections.
+    with served(app):
+        yield app, exporter
     app.state.tracer_provider.shutdown()
     app.state.engine.dispose()
     app.state.autocommit_engine.dispose()

@@ -1,9 +1,13 @@
 """People using the API through their own cookie jar, as phones would."""
 
 import itertools
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from anyio.from_thread import BlockingPortal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -12,8 +16,27 @@ PASSWORD = "correct horse battery"
 _serial = itertools.count(1)
 
 
+# The event loop of an app served for the whole test session (tests.app.conftest), as uvicorn
+# serves it: its lifespan ran, so its requests take the production path (app.core.reads).
+# Without one, TestClient runs each request on a loop of its own, outside any lifespan.
+SERVED: "weakref.WeakKeyDictionary[FastAPI, BlockingPortal]" = weakref.WeakKeyDictionary()
+
+
 def new_client(app: FastAPI) -> TestClient:
-    return TestClient(app, headers=CSRF_HEADERS)
+    client = TestClient(app, headers=CSRF_HEADERS)
+    client.portal = SERVED.get(app)
+    return client
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[None]:
+    """Runs the app's lifespan on one loop, on which every `new_client` then sends."""
+    with TestClient(app) as server:
+        SERVED[app] = server.portal
+        try:
+            yield
+        finally:
+            del SERVED[app]
 
 
 @dataclass
