@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { StrictMode } from "react";
+import { startTransition, StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 import { ApiError, onReachability } from "./api/client";
@@ -69,14 +69,20 @@ if (navigator.onLine && !/^\/(signup|forgot-password|reset-password)\b/.test(loc
     .catch(() => undefined);
 }
 
-createRoot(document.getElementById("root") as HTMLElement).render(
-  <StrictMode>
-    <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
-        <App />
-      </BrowserRouter>
-    </QueryClientProvider>
-  </StrictMode>,
+const root = createRoot(document.getElementById("root") as HTMLElement);
+// A transition: React renders the first frame in slices, yielding to the browser, instead of
+// one long task right after the code is evaluated (Lighthouse on Today: total blocking time
+// from 26-57 ms to 0-12 ms, medians of five).
+startTransition(() =>
+  root.render(
+    <StrictMode>
+      <QueryClientProvider client={queryClient}>
+        <BrowserRouter>
+          <App />
+        </BrowserRouter>
+      </QueryClientProvider>
+    </StrictMode>,
+  ),
 );
 
 if ("serviceWorker" in navigator && import.meta.env.PROD) {
