@@ -72,6 +72,8 @@ class ImportRowError(Model):
 class ImportResult(Model):
     created: int
     format: str
+    # What an undo of this import deletes: only these, not a chore added meanwhile.
+    chore_ids: list[int]
 
 
 class HistoryQuery(DateRangeQuery):

@@ -143,7 +143,8 @@ def _messages(exc: ValidationError) -> list[str]:
     ]
 
 
-def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
+def import_chores(db: Session, member: Member, raw: bytes) -> tuple[list[int], str]:
+    """The ids of the chores created, in the file's order, and the file's format."""
     reader = csv.DictReader(io.StringIO(decode(raw), newline=""))
     header = tuple((name or "").strip().lower() for name in reader.fieldnames or ())
     reader.fieldnames = list(header)
@@ -207,8 +208,10 @@ def import_chores(db: Session, member: Member, raw: bytes) -> tuple[int, str]:
     if not new:
         raise InvalidError(ErrorCode.IMPORT_EMPTY, "The file holds no chores")
     db.add_all(new)
+    db.flush()
+    ids = [chore.id for chore in new]
     db.commit()
-    return len(new), kind
+    return ids, kind
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

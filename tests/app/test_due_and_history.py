@@ -294,8 +294,8 @@ def test_csv_import_of_the_original_format_and_round_trip(home: Home, engine: En
         201,
         files={"file": ("chores.csv", original.encode("cp932"), "text/csv")},
     )
-    assert result == {"created": 2, "format": "original"}
     chores = admin.ok("GET", f"{base(household_id)}/chores")
+    assert result == {"created": 2, "format": "original", "chore_ids": [c["id"] for c in chores]}
     assert [(c["category"], c["name"], c["recurrence"]["every"]) for c in chores] == [
         ("キッチン", "食器洗い", 1),
         ("風呂", "浴槽掃除", 3),
@@ -312,8 +312,8 @@ def test_csv_import_of_the_original_format_and_round_trip(home: Home, engine: En
         201,
         files={"file": ("export.csv", exported.content, "text/csv")},
     )
-    assert again == {"created": 2, "format": "export"}
     copied = admin.ok("GET", f"/api/households/{other['id']}/chores")
+    assert again == {"created": 2, "format": "export", "chore_ids": [c["id"] for c in copied]}
     strip = ("id", "created_at")
     assert [{k: v for k, v in c.items() if k not in strip} for c in copied] == [
         {k: v for k, v in c.items() if k not in strip} for c in chores

@@ -337,17 +337,20 @@ def test_reimporting_the_export_adds_nothing_and_an_import_can_be_undone(family:
         csv = page.locator("input[name=csv]")
         own = {"name": "export.csv", "mimeType": "text/csv", "buffer": export}
         csv.set_input_files(files=[own])
-        expect(page.get_by_text("新規 0件・登録済み 3件")).to_be_visible()
+        expect(page.get_by_text("新規 0件・同じ 3件・変更あり 0件")).to_be_visible()
         page.get_by_role("button", name="取り込む").click()
         expect(page.locator(".toast")).to_contain_text("新しく取り込む家事はありません。")
         assert sorted(c["id"] for c in api(context.request, "GET", chores_path)) == before
 
-        # One known row and two new: only the new ones are imported, their first due dates
-        # spread over their interval (not all today), and the import can be taken back.
-        rows = "category,task_name,frequency\nキッチン,皿洗い,1\n玄関,ゴミ出し,7\n浴室,カビ取り,30"
+        # One known row with a changed rule (every 3 days, not every week) and two new: only
+        # the new ones are imported, their first due dates spread over their interval (not all
+        # today), and the import can be taken back without taking what others added meanwhile.
+        rows = "category,task_name,frequency\nキッチン,皿洗い,1\n玄関,ゴミ出し,3\n浴室,カビ取り,30"
         three = {"name": "three.csv", "mimeType": "text/csv", "buffer": rows.encode()}
         csv.set_input_files(files=[three])
-        expect(page.get_by_text("新規 2件・登録済み 1件")).to_be_visible()
+        expect(page.get_by_text("新規 2件・同じ 0件・変更あり 1件")).to_be_visible()
+        expect(page.locator(".import-preview .badge.skipped")).to_have_text(["変更あり"])
+        expect(page.get_by_text("変更ありの家事は取り込まず", exact=False)).to_be_visible()
         expect(page.locator("select[name=start]")).to_have_value("spread")
         assert layout_problems(page, navigation=True) == []
         page.locator(".import-preview").scroll_into_view_if_needed()
@@ -359,9 +362,18 @@ def test_reimporting_the_export_adds_nothing_and_an_import_can_be_undone(family:
         assert set(chores) == {LONG_CHORE, "ゴミ出し", "お風呂掃除", "皿洗い", "カビ取り"}
         first = date.fromisoformat(chores["皿洗い"]["next_due"])
         assert (date.fromisoformat(chores["カビ取り"]["next_due"]) - first).days == 3
+        assert chores["ゴミ出し"]["recurrence"]["unit"] == "week"  # the changed row was kept out
+        meanwhile = api(
+            family.contexts["member"].request,
+            "POST",
+            chores_path,
+            {"name": "洗濯", "recurrence": {"kind": "interval", "every": 1, "unit": "day"}},
+        )
         toast.get_by_role("button", name="元に戻す").click()
         expect(toast).to_contain_text("取り込みを元に戻しました。")
-        assert sorted(c["id"] for c in api(context.request, "GET", chores_path)) == before
+        after = sorted(c["id"] for c in api(context.request, "GET", chores_path))
+        assert after == sorted([*before, meanwhile["id"]])
+        api(context.request, "DELETE", f"{chores_path}/{meanwhile['id']}")
     finally:
         page.close()
 
@@ -380,4 +392,34 @@ def test_a_person_changes_their_display_name(family: Family) -> None:
         assert "ばあば" in [m["display_name"] for m in members]
     finally:
         api(context.request, "PATCH", "/api/auth/me", {"display_name": VIEWER_NAME})
+        page.close()
+
+
+def test_todays_choices_are_remembered(family: Family) -> None:
+    """The window (cumulative: 「1週間以内」) and whose chores (「自分+誰でも」) stay as chosen
+    when Today is opened again, and the list shows the member's own and the unassigned ones."""
+    context = family.contexts["member"]
+    set_language(context, None)  # the household's Japanese
+    page = context.new_page()
+    try:
+        page.goto(f"{family.base}/today")
+        window = page.get_by_role("group", name="期間")
+        whose = page.get_by_role("group", name="誰の家事")
+        window.get_by_role("button", name="1週間以内").click()
+        whose.get_by_role("button", name="自分+誰でも").click()
+        page.reload()
+        expect(window.get_by_role("button", name="1週間以内")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        expect(whose.get_by_role("button", name="自分+誰でも")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        # ゴミ出し is the member's, お風呂掃除 anyone's.
+        items = page.get_by_role("listitem")
+        expect(items.filter(has_text="ゴミ出し")).to_have_count(1)
+        expect(items.filter(has_text="お風呂掃除")).to_have_count(1)
+        # Back to the defaults, for the screens other tests look at.
+        window.get_by_role("button", name="今日まで").click()
+        whose.get_by_role("button", name="全員").click()
+    finally:
         page.close()

@@ -30,8 +30,8 @@ async def import_chores(
     db: DbDep,
 ) -> ImportResult:
     raw = await file.read(chore_csv.MAX_BYTES + 1)
-    created, kind = chore_csv.import_chores(db, member, raw)
-    return ImportResult(created=created, format=kind)
+    ids, kind = chore_csv.import_chores(db, member, raw)
+    return ImportResult(created=len(ids), format=kind, chore_ids=ids)
 
 
 @router.get(

@@ -279,7 +279,7 @@ export function useChoreActions(id: number) {
     ),
     importCsv: useAction(
       (file: File) =>
-        call<{ created: number; format: string }>(
+        call<Schemas["ImportResult"]>(
           api.POST("/api/households/{household_id}/chores/import", {
             ...hh(id),
             body: { file: file as unknown as string },

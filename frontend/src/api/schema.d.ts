@@ -1194,6 +1194,8 @@ export interface components {
         };
         /** ImportResult */
         ImportResult: {
+            /** Chore Ids */
+            chore_ids: number[];
             /** Created */
             created: number;
             /** Format */

@@ -169,9 +169,9 @@ const en = {
     imported_one: "{{count}} chore imported.",
     imported_other: "{{count}} chores imported.",
     rowErrors: "Rows with problems (nothing was imported)",
-    previewSummary: "{{fresh}} new, {{known}} already here",
-    previewNew: "New",
-    previewKnown: "Already here",
+    previewSummary: "{{fresh}} new, {{same}} the same, {{changed}} changed",
+    preview: { new: "New", same: "Same", changed: "Changed" },
+    changedKept: "Changed chores are not imported: the household's keep their settings. Edit a chore to change it.",
     skipKnown: "Skip the chores already here (same category and name)",
     startLabel: "First due",
     starts: {

@@ -168,9 +168,9 @@ const ja: Catalog = {
     import: "取り込む",
     imported_one: "{{count}}件の家事を取り込みました。",
     imported_other: "{{count}}件の家事を取り込みました。",
-    previewSummary: "新規 {{fresh}}件・登録済み {{known}}件",
-    previewNew: "新規",
-    previewKnown: "登録済み",
+    previewSummary: "新規 {{fresh}}件・同じ {{same}}件・変更あり {{changed}}件",
+    preview: { new: "新規", same: "同じ", changed: "変更あり" },
+    changedKept: "変更ありの家事は取り込まず、今の設定のままにします。変えるときは家事の編集画面で。",
     skipKnown: "登録済みの家事（カテゴリと名前が同じ）は取り込まない",
     startLabel: "最初の予定日",
     starts: {

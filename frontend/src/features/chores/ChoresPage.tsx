@@ -12,7 +12,7 @@ import { useHousehold } from "../household/HouseholdRoute";
 import { groupByCategory } from "./choreForm";
 import { RecurrenceText } from "./RecurrenceText";
 import { describeRowProblem } from "../../api/validation";
-import { preview, readText, selection, STARTS, type Preview, type Start } from "./csvPreview";
+import { preview, readText, selection, STARTS, type Preview, type RowStatus, type Start } from "./csvPreview";
 
 export default function ChoresPage() {
   const { t, i18n } = useTranslation();
@@ -109,8 +109,9 @@ function CsvPanel() {
   }, [hash]);
 
   const everything = [...(active.data ?? []), ...(archived.data ?? [])];
-  const fresh = file?.preview?.rows.filter((row) => !row.known).length ?? 0;
-  const known = (file?.preview?.rows.length ?? 0) - fresh;
+  const count = (status: RowStatus) => file?.preview?.rows.filter((row) => row.status === status).length ?? 0;
+  const [fresh, same, changed] = [count("new"), count("same"), count("changed")];
+  const known = same + changed;
 
   async function choose(blob: File | undefined) {
     importCsv.reset();
@@ -118,19 +119,12 @@ function CsvPanel() {
     setFile({ blob, preview: preview(await readText(blob), everything) });
   }
 
-  /** Deletes what one import created: the chores that were not there before it. */
-  async function undoImport(before: Set<number>) {
+  /** Deletes what one import created, and nothing added since. */
+  async function undoImport(created: number[]) {
     const path = { household_id: household.id };
-    const lists = await Promise.all(
-      [false, true].map((flag) =>
-        call<Chore[]>(api.GET("/api/households/{household_id}/chores", { params: { path, query: { archived: flag } } })),
-      ),
-    );
-    for (const chore of lists.flat().filter((c) => !before.has(c.id))) {
+    for (const id of created) {
       await call(
-        api.DELETE("/api/households/{household_id}/chores/{chore_id}", {
-          params: { path: { ...path, chore_id: chore.id } },
-        }),
+        api.DELETE("/api/households/{household_id}/chores/{chore_id}", { params: { path: { ...path, chore_id: id } } }),
       );
     }
     void client.invalidateQueries({ queryKey: keys.household(household.id) });
@@ -146,12 +140,11 @@ function CsvPanel() {
       upload = new File([chosen.csv], file.blob.name, { type: "text/csv" });
       setLines(chosen.lines);
     } else setLines(new Map());
-    const before = new Set(everything.map((c) => c.id));
     importCsv.mutate(upload, {
       onSuccess: (result) => {
         toast.show(t("chores.imported", { count: result.created }), {
           label: t("today.undo"),
-          run: () => void undoImport(before).catch((failure: unknown) => toast.show(errorMessage(t, failure))),
+          run: () => void undoImport(result.chore_ids).catch((failure: unknown) => toast.show(errorMessage(t, failure))),
         });
         setFile(null);
         if (input.current) input.current.value = "";
@@ -189,13 +182,14 @@ function CsvPanel() {
           </label>
           {file?.preview && (
             <div className="import-preview">
-              <p>{t("chores.previewSummary", { fresh, known })}</p>
+              <p>{t("chores.previewSummary", { fresh, same, changed })}</p>
               {known > 0 && (
                 <label className="check">
                   <input type="checkbox" checked={skipKnown} onChange={(e) => setSkipKnown(e.target.checked)} />
                   {t("chores.skipKnown")}
                 </label>
               )}
+              {changed > 0 && skipKnown && <p className="meta">{t("chores.changedKept")}</p>}
               <label>
                 {t("chores.startLabel")}
                 <select name="start" value={start} onChange={(e) => setStart(e.target.value as Start)}>
@@ -212,9 +206,7 @@ function CsvPanel() {
                     <span className="grow">
                       <strong>{row.name}</strong> {row.category && <span className="badge">{row.category}</span>}
                     </span>
-                    <span className={row.known ? "badge skipped" : "badge"}>
-                      {row.known ? t("chores.previewKnown") : t("chores.previewNew")}
-                    </span>
+                    <span className={row.known ? "badge skipped" : "badge"}>{t(`chores.preview.${row.status}`)}</span>
                   </li>
                 ))}
               </ul>

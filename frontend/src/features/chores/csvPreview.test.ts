@@ -29,6 +29,28 @@ describe("preview", () => {
     ]);
   });
 
+  it("tells a chore the household has as it is from one whose rule or details changed", () => {
+    const weekly = { kind: "interval", every: 1, unit: "week", weekdays: [], month_day: null, anchor: "due" };
+    const chores = [
+      { category: "玄関", name: "ゴミ出し", notes: "", estimated_minutes: 10, points: 1, archived: false, recurrence: weekly, assignment: { mode: "fixed" } },
+      { category: "浴室", name: "カビ取り", notes: "", estimated_minutes: null, points: 1, archived: false, recurrence: { ...weekly, every: 4 }, assignment: { mode: "none" } },
+    ];
+    const exported = [
+      "name,category,notes,estimated_minutes,points,recurrence,every,unit,weekdays,month_day,anchor,assignment,assignees,start_date,next_due,archived",
+      "ゴミ出し,玄関,,10,1,interval,1,week,,,due,fixed,a@example.jp,2026-01-01,2026-12-01,false",
+      "カビ取り,浴室,,,1,interval,2,week,,,due,none,,2026-01-01,2026-12-01,false",
+      "窓拭き,リビング,,,1,interval,1,month,,,due,none,,2026-01-01,,false",
+    ].join("\n");
+    expect(preview(exported, chores)?.rows.map((r) => [r.name, r.status])).toEqual([
+      ["ゴミ出し", "same"],
+      ["カビ取り", "changed"],
+      ["窓拭き", "new"],
+    ]);
+    // The original app's "every N days": 7 is the same as every week, 3 is not.
+    const original = "category,task_name,frequency\n玄関,ゴミ出し,7\n浴室,カビ取り,3\n";
+    expect(preview(original, chores)?.rows.map((r) => r.status)).toEqual(["same", "changed"]);
+  });
+
   it("reads the original app's columns too", () => {
     const file = preview("category,task_name,frequency\nキッチン,皿洗い,1\nキッチン,冷蔵庫,30\n", existing);
     expect(file?.rows.map((r) => r.known)).toEqual([true, false]);

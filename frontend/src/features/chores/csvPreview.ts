@@ -1,8 +1,9 @@
 import { shiftDate, spreadDue } from "../../lib/dates";
 
 // A preview of a CSV import, made in the browser before anything is sent: which rows are new
-// chores and which the household already has (same category and name), so that re-importing the
-// app's own export does not double every chore. Only the rows the person keeps are uploaded.
+// chores, which the household already has as they are (same category and name, same rule and
+// details) and which it has with something changed, so that re-importing the app's own export
+// does not double every chore. Only the rows the person keeps are uploaded.
 
 /** RFC 4180 fields: commas, quotes doubled inside quoted fields, CRLF or LF line ends. */
 export function parseCsv(text: string): string[][] {
@@ -47,11 +48,76 @@ function restore(cell: string): string {
   return /^'[=+\-@\t\r']/.test(cell) ? cell.slice(1) : cell;
 }
 
-export type PreviewRow = { line: number; cells: string[]; category: string; name: string; known: boolean };
+export type RowStatus = "new" | "same" | "changed";
+export type PreviewRow = {
+  line: number;
+  cells: string[];
+  category: string;
+  name: string;
+  status: RowStatus;
+  known: boolean;
+};
 export type Preview = { header: string[]; rows: PreviewRow[] };
 
-/** The file's rows with whether the household already has each (null: not a file we read). */
-export function preview(text: string, existing: { category: string; name: string }[]): Preview | null {
+/** A chore the household has, as the API lists it: what a row is compared with. */
+export type Existing = {
+  category: string;
+  name: string;
+  notes?: string;
+  estimated_minutes?: number | null;
+  points?: number;
+  archived?: boolean;
+  recurrence?: {
+    kind: string;
+    every: number;
+    unit: string;
+    weekdays: number[];
+    month_day?: number | null;
+    anchor: string;
+  };
+  assignment?: { mode: string };
+};
+
+const DAYS_PER_UNIT: Record<string, number> = { day: 1, week: 7 };
+
+/** The export's cells of a chore (app/services/chore_csv.py), for the columns that describe it:
+ * not its dates, which an export and the household's chore part with by themselves. */
+function exportedCells(chore: Existing): Record<string, string> | null {
+  const rule = chore.recurrence;
+  if (!rule) return null;
+  return {
+    notes: chore.notes ?? "",
+    estimated_minutes: chore.estimated_minutes ? String(chore.estimated_minutes) : "",
+    points: String(chore.points ?? ""),
+    recurrence: rule.kind,
+    every: String(rule.every),
+    unit: rule.unit,
+    weekdays: rule.weekdays.join(";"),
+    month_day: rule.month_day ? String(rule.month_day) : "",
+    anchor: rule.anchor,
+    assignment: chore.assignment?.mode ?? "",
+    archived: chore.archived ? "true" : "false",
+  };
+}
+
+/** Whether the row says what the household's chore already is. */
+function sameAs(chore: Existing, header: string[], cells: string[]): boolean {
+  const cell = (column: string) => restore(cells[header.indexOf(column)] ?? "").trim();
+  if (header.includes("task_name")) {
+    // The original app's rows: every N days.
+    const rule = chore.recurrence;
+    if (!rule) return true;
+    const days = DAYS_PER_UNIT[rule.unit];
+    return rule.kind === "interval" && days !== undefined && String(rule.every * days) === cell("frequency");
+  }
+  const exported = exportedCells(chore);
+  if (!exported) return true;
+  return Object.entries(exported).every(([column, value]) => !header.includes(column) || cell(column) === value);
+}
+
+/** The file's rows with whether the household already has each, as it is or changed (null: not
+ * a file we read). */
+export function preview(text: string, existing: Existing[]): Preview | null {
   const [head, ...body] = parseCsv(text.replace(/^\uFEFF/, ""));
   if (!head) return null;
   const header = head.map((h) => h.trim().toLowerCase());
@@ -59,13 +125,15 @@ export function preview(text: string, existing: { category: string; name: string
   const categoryColumn = header.indexOf("category");
   if (nameColumn < 0) return null;
   const key = (category: string, name: string) => `${category.trim()}\u0000${name.trim()}`;
-  const known = new Set(existing.map((c) => key(c.category, c.name)));
+  const known = new Map(existing.map((c) => [key(c.category, c.name), c]));
   const rows: PreviewRow[] = [];
   body.forEach((cells, index) => {
     if (cells.every((cell) => !cell.trim())) return;
     const name = restore(cells[nameColumn] ?? "").trim();
     const category = categoryColumn < 0 ? "" : restore(cells[categoryColumn] ?? "").trim();
-    rows.push({ line: index + 2, cells, category, name, known: known.has(key(category, name)) });
+    const chore = known.get(key(category, name));
+    const status: RowStatus = !chore ? "new" : sameAs(chore, header, cells) ? "same" : "changed";
+    rows.push({ line: index + 2, cells, category, name, status, known: status !== "new" });
   });
   return { header: head, rows };
 }
