@@ -220,6 +220,16 @@ def test_problems_are_shown_in_the_users_language(family: Family, screenshots: P
     expect(problems).not_to_contain_text(re.compile("Input should|String should"))
     page.get_by_role("table").filter(has_text="問題のある行").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "screens" / "ja-admin-phone-import-errors.png"))
+
+    # A weekly chore with no day ticked: the form sends it, and the server refuses it.
+    page.goto(f"{family.base}/chores/new")
+    page.locator("input[name=name]").fill("曜日なしの家事")
+    page.locator("select[name=kind]").select_option("weekly")
+    page.get_by_role("button", name="保存").click()
+    refused = page.get_by_role("alert")
+    expect(refused).to_contain_text("入力内容を確認してください。")
+    expect(refused.get_by_role("listitem")).to_have_text(["繰り返し：曜日を1つ以上選んでください"])  # noqa: RUF001
+    expect(refused).not_to_contain_text(re.compile("[Vv]alue error|weekdays|Input should"))
     page.close()
 
 
