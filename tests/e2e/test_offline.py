@@ -105,7 +105,7 @@ def test_a_tap_offline_is_recorded_once_after_reload_and_reopen(family: Family) 
     assert len(done) == 1, done
     assert done[0]["done_by"]["user_id"] == family.users["member"]
     assert len(sent) == 1, sent
-    # Ready for a server that honours it (the API does not yet).
+    # The key the API records the tap under: a resend answers as before (test_tap_receipts.py).
     assert re.fullmatch(r"[\w-]{8,}", sent[0]["idempotency-key"])
     done_at = datetime.fromisoformat(done[0]["done_at"])
     # The time of the tap, not of the sending (which came seconds later).
