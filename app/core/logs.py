@@ -97,7 +97,9 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return _EMAIL.sub("<e-mail>", json.dumps(line, ensure_ascii=False, default=str))
+        text = json.dumps(line, ensure_ascii=False, default=str)
+        # The scan for an address is half a line's cost (8 of 15 µs), and almost no line has one.
+        return _EMAIL.sub("<e-mail>", text) if "@" in text else text
 
 
 class _JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]
