@@ -3,7 +3,6 @@
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -72,28 +71,22 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
     )
-    engine_for = partial(
-        make_engine,
+    engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         overflow=settings.db_pool_overflow,
         timeout=settings.db_pool_timeout,
     )
-    engine = engine_for()
     app.state.settings = settings
     app.state.engine = engine
-    # The authorization check and the build of a cached read are single statements: no BEGIN
-    # and ROLLBACK round trips around them (two of a cold read's four).
-    app.state.autocommit_engine = engine_for(autocommit=True)
     app.state.session_factory = make_session_factory(engine)
-    app.state.read_session_factory = make_session_factory(app.state.autocommit_engine)
-    # The authorization check's reads; on PostgreSQL the lifespan replaces them (app.core.reads).
-    app.state.reads = ThreadpoolReads(app.state.autocommit_engine)
+    # The authorization check's and the cached reads' statements; on PostgreSQL the lifespan
+    # replaces them (app.core.reads).
+    app.state.reads = ThreadpoolReads(engine)
     revisions.track(app.state.session_factory)
     metrics.count_completions(app.state.session_factory)
     capacity = settings.db_pool_size + settings.db_pool_overflow
     metrics.POOLS.track("main", engine, capacity)
-    metrics.POOLS.track("autocommit", app.state.autocommit_engine, capacity)
     app.state.passwords = Passwords(settings)
     app.state.response_cache = ResponseCache(settings.response_cache_mib * 2**20)
     app.state.migration_head = health.migration_head()
@@ -110,9 +103,7 @@ def create_app(
         )
     app.add_middleware(RequestMiddleware)
     # Outermost when on: the request's span is current in every middleware and log line.
-    app.state.tracer_provider = tracing.install_tracing(
-        app, [engine, app.state.autocommit_engine], settings, span_exporter
-    )
+    app.state.tracer_provider = tracing.install_tracing(app, [engine], settings, span_exporter)
 
     for router in API_ROUTERS:
         app.include_router(router)
@@ -144,7 +135,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             settings.db_pool_timeout,
             provider.get_tracer(__name__) if provider is not None else None,
         )
-        metrics.POOLS.track("authorization", reads, settings.db_pool_size)
+        metrics.POOLS.track("reads", reads, settings.db_pool_size)
     gc.collect()
     gc.freeze()
     yield

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core import logs
 from app.core.config import Settings
+from app.core.reads import Reads
 from app.core.security import Passwords
 from app.domain.errors import UnauthenticatedError
 from app.models import Role, User
@@ -29,6 +30,11 @@ async def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
+async def get_reads(request: Request) -> Reads:
+    reads: Reads = request.app.state.reads
+    return reads
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     # Opening a session does no I/O. Closing one does (a rollback) only while it still holds a
     # connection: then it runs on the threadpool, never on the event loop.
@@ -45,6 +51,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 DbDep = Annotated[Session, Depends(get_db)]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 SessionToken = Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)]
 
 

@@ -24,8 +24,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     default_time_zone: str = "Asia/Tokyo"
 
-    # Per process and per pool (the engine's, the autocommit engine's, and on PostgreSQL the
-    # authorization check's, which has no overflow: app.core.reads); a request waits at most
+    # Per process and per pool (the engine's, and on PostgreSQL the reads', which has no
+    # overflow: app.core.reads); a request waits at most
     # db_pool_timeout seconds for a free connection (503).
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_pool_overflow: int = Field(default=5, ge=0, le=100)

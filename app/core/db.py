@@ -64,20 +64,13 @@ def make_engine(
     pool_size: int = 5,
     overflow: int = 5,
     timeout: float = 5,
-    autocommit: bool = False,
 ) -> Engine:
-    """The app's engine; with `autocommit`, one for single statements outside any transaction
-    (a pool of its own, so no checkout switches the isolation level back and forth)."""
-    engine = _make_engine(
-        url, pool_size, overflow, timeout, {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
-    )
+    engine = _make_engine(url, pool_size, overflow, timeout)
     event.listen(engine, "before_cursor_execute", _count_statement)
     return engine
 
 
-def _make_engine(
-    url: str, pool_size: int, overflow: int, timeout: float, options: dict[str, Any]
-) -> Engine:
+def _make_engine(url: str, pool_size: int, overflow: int, timeout: float) -> Engine:
     if url.startswith("sqlite"):
         in_memory = make_url(url).database in (None, "", ":memory:")
         # An in-memory database lives in one connection: no pool to size.
@@ -87,7 +80,7 @@ def _make_engine(
             else {"pool_size": pool_size, "max_overflow": overflow, "pool_timeout": timeout}
         )
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 15}, **pool, **options
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **pool
         )
 
         @event.listens_for(engine, "connect")
@@ -108,7 +101,6 @@ def _make_engine(
         max_overflow=overflow,
         pool_timeout=timeout,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
-        **options,
     )
 
 

@@ -10,7 +10,7 @@ own): the lifespan puts the pool in place and closes it (app.main).
 """
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine, Result, make_url
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql import Select
@@ -27,25 +27,39 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.db import CONNECT_TIMEOUT_S, DB_STATEMENTS
 
+# Any select, whatever its columns.
+Statement = Select[*tuple[Any, ...]]
+
 
 class Reads(Protocol):
-    async def one_or_none(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    """Statements built once (at import, or once per shape): each is compiled once."""
+
+    async def one_or_none(self, statement: Statement, params: Mapping[str, Any]) -> Any:
         """The statement's one row (attributes by column name), or None."""
+        ...
+
+    async def all(self, statement: Statement, params: Mapping[str, Any]) -> Sequence[Any]:
+        """The statement's rows (attributes by column name)."""
         ...
 
 
 class ThreadpoolReads:
-    """On the app's autocommit engine, on the threadpool, as the sync routes run."""
+    """On the app's engine, on the threadpool, as the sync routes run."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    async def one_or_none(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
-        return await run_in_threadpool(self._run, statement, params)
+    async def one_or_none(self, statement: Statement, params: Mapping[str, Any]) -> Any:
+        return await run_in_threadpool(self._run, statement, params, Result.one_or_none)
 
-    def _run(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    async def all(self, statement: Statement, params: Mapping[str, Any]) -> Sequence[Any]:
+        return await run_in_threadpool(self._run, statement, params, Result.all)
+
+    def _run(
+        self, statement: Statement, params: Mapping[str, Any], rows: Callable[[Result[Any]], Any]
+    ) -> Any:
         with self._engine.connect() as connection:
-            return connection.execute(statement, params).one_or_none()
+            return rows(connection.execute(statement, params))
 
 
 class PostgresReads:
@@ -64,23 +78,37 @@ class PostgresReads:
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._in_use = 0
         self._tracer = tracer
-        self._sql: dict[int, str] = {}
+        # By the statement's id, with the statement kept: no other object can take its id.
+        self._sql: dict[int, tuple[Statement, str, dict[str, Any]]] = {}
         self._dialect = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
 
     def checkedout(self) -> int:
         return self._in_use
 
-    async def one_or_none(self, statement: Select[Any], params: Mapping[str, Any]) -> Any:
-        sql = self._sql.get(id(statement))
-        if sql is None:
-            # Module-level statements, built once (app.services.access): compiled once too.
-            sql = self._sql[id(statement)] = str(statement.compile(dialect=self._dialect))
+    async def one_or_none(self, statement: Statement, params: Mapping[str, Any]) -> Any:
+        return await self._run(statement, params, psycopg.AsyncCursor.fetchone)
+
+    async def all(self, statement: Statement, params: Mapping[str, Any]) -> Sequence[Any]:
+        rows: Sequence[Any] = await self._run(statement, params, psycopg.AsyncCursor.fetchall)
+        return rows
+
+    async def _run(
+        self,
+        statement: Statement,
+        params: Mapping[str, Any],
+        rows: Callable[[psycopg.AsyncCursor[Any]], Awaitable[Any]],
+    ) -> Any:
+        compiled = self._sql.get(id(statement))
+        if compiled is None:
+            query = statement.compile(dialect=self._dialect)
+            compiled = self._sql[id(statement)] = (statement, str(query), dict(query.params))
+        _, sql, defaults = compiled
         connection = await self._acquire()
         try:
             DB_STATEMENTS.inc()
             with self._span(sql):
-                cursor = await connection.execute(sql, params, prepare=True)
-                return await cursor.fetchone()
+                cursor = await connection.execute(sql, {**defaults, **params}, prepare=True)
+                return await rows(cursor)
         finally:
             await self._release(connection)
 
@@ -103,6 +131,8 @@ class PostgresReads:
                     self._conninfo,
                     autocommit=True,
                     row_factory=namedtuple_row,
+                    # Instants in UTC, as the engine's UTCDateTime hands them back.
+                    options="-c TimeZone=UTC",
                     connect_timeout=CONNECT_TIMEOUT_S,
                 )
             )

@@ -4,11 +4,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.reads import Reads
 from app.core.security import keyed_hash, new_session_token
 from app.domain.errors import NotFoundError
 from app.models import CalendarFeed, Household
@@ -50,18 +51,28 @@ def revoke(db: Session, member: Member) -> None:
     db.commit()
 
 
-def render(db: Session, settings: Settings, token: str) -> bytes:
-    row = db.execute(
-        select(CalendarFeed, Household)
-        .join(Household, Household.id == CalendarFeed.household_id)
-        .where(CalendarFeed.token_hash == keyed_hash(settings.secret, token))
-    ).one_or_none()
-    if row is None:
+_FEED = (
+    select(
+        Household.id,
+        Household.name,
+        Household.time_zone,
+        CalendarFeed.user_id,
+        CalendarFeed.include_unassigned,
+    )
+    .join(Household, Household.id == CalendarFeed.household_id)
+    .where(CalendarFeed.token_hash == bindparam("token_hash"))
+)
+
+
+async def render(reads: Reads, settings: Settings, token: str) -> bytes:
+    household = await reads.one_or_none(_FEED, {"token_hash": keyed_hash(settings.secret, token)})
+    if household is None:
         raise NotFoundError("Calendar feed")
-    feed, household = row
     start = chores.today(household)
     end = start + timedelta(days=FEED_DAYS)
-    items = chores.calendar(db, household, start, end, feed.user_id, feed.include_unassigned)
+    items = await chores.calendar(
+        reads, household, start, end, household.user_id, household.include_unassigned
+    )
     calendar = Calendar()
     calendar.add("prodid", "-//household-task-manager//chores//EN")
     calendar.add("version", "2.0")

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from app.core.reads import Reads
 from app.domain.errors import ErrorCode, InvalidError, TooLargeError
 from app.domain.views import CompletionView
 from app.models import Chore, Membership, User
@@ -224,15 +225,17 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return out.getvalue()
 
 
-def export_chores(db: Session, member: Member) -> str:
-    rows = chores.list_chores(db, member, archived=None)
-    emails = dict(
-        db.execute(
-            select(User.id, User.email)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.household_id == member.household.id)
-        ).all()
-    )
+_EMAILS = (
+    select(User.id, User.email)
+    .join(Membership, Membership.user_id == User.id)
+    .where(Membership.household_id == bindparam("household_id"))
+)
+
+
+async def export_chores(reads: Reads, member: Member) -> str:
+    rows = await chores.list_chores(reads, member, archived=None)
+    household_id = {"household_id": member.household.id}
+    emails = {row.id: row.email for row in await reads.all(_EMAILS, household_id)}
     return _csv(
         CHORE_COLUMNS,
         (

@@ -5,10 +5,11 @@ from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, String, cast, func, literal_column, select
+from sqlalchemy import Select, String, bindparam, cast, func, literal_column, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.core.db import begin_changes, utcnow
+from app.core.reads import Reads
 from app.domain.errors import ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import Rule, first_due, local_date, occurrences
 from app.domain.rotation import Assignment, next_assignee, projected_assignees
@@ -94,12 +95,10 @@ def _chore_rows() -> Select[Any]:
     ).select_from(CHORES.outerjoin(assignee, assignee.c.id == CHORES.c.assignee_id))
 
 
-# Built once: constructing this statement costs more than running it.
-_CHORE_ROWS = _chore_rows()
-
-
-def _rows(household_id: int) -> Select[Any]:
-    return _CHORE_ROWS.where(CHORES.c.household_id == household_id)
+# The chore reads are built once per shape: building a statement cost more than running it,
+# and each shape is then compiled once (app.core.reads).
+_CHORE_ROWS = _chore_rows().where(CHORES.c.household_id == bindparam("household_id"))
+_CHORE = _CHORE_ROWS.where(CHORES.c.id == bindparam("chore_id"))
 
 
 def _members(encoded: str | None) -> tuple[int, ...]:
@@ -111,7 +110,8 @@ def _members(encoded: str | None) -> tuple[int, ...]:
     return tuple(int(user) for _, user in sorted((int(position), user) for position, user in pairs))
 
 
-def _view(row: Row[Any]) -> ChoreView:
+def _view(row: Any) -> ChoreView:
+    """A row of a chore read: SQLAlchemy's or the driver's, both with attributes by name."""
     return ChoreView(
         id=row.id,
         name=row.name,
@@ -131,33 +131,40 @@ def _view(row: Row[Any]) -> ChoreView:
     )
 
 
-def _fetch(db: Session, statement: Select[Any]) -> list[ChoreView]:
-    return [_view(row) for row in db.execute(statement)]
+@lru_cache(maxsize=8)
+def _chore_list(category: bool, assignee: bool, archived: bool) -> Select[Any]:
+    """The chore list with the filters given (eight shapes at most)."""
+    statement = _CHORE_ROWS
+    if category:
+        statement = statement.where(CHORES.c.category == bindparam("category"))
+    if assignee:
+        statement = statement.where(CHORES.c.assignee_id == bindparam("assignee"))
+    if archived:
+        statement = statement.where(CHORES.c.archived == bindparam("archived"))
+    return statement.order_by(CHORES.c.category, CHORES.c.name, CHORES.c.id)
 
 
-def list_chores(
-    db: Session,
+async def list_chores(
+    reads: Reads,
     member: Member,
     *,
     category: str | None = None,
     assignee: int | None = None,
     archived: bool | None = False,
 ) -> list[ChoreView]:
-    statement = _rows(member.household.id)
-    if category is not None:
-        statement = statement.where(CHORES.c.category == category)
-    if assignee is not None:
-        statement = statement.where(CHORES.c.assignee_id == assignee)
-    if archived is not None:
-        statement = statement.where(CHORES.c.archived.is_(archived))
-    return _fetch(db, statement.order_by(CHORES.c.category, CHORES.c.name, CHORES.c.id))
+    statement = _chore_list(category is not None, assignee is not None, archived is not None)
+    params = {"household_id": member.household.id, "category": category, "assignee": assignee}
+    rows = await reads.all(statement, {**params, "archived": archived})
+    return [_view(row) for row in rows]
 
 
 def get_view(db: Session, member: Member, chore_id: int) -> ChoreView:
-    views = _fetch(db, _rows(member.household.id).where(CHORES.c.id == chore_id))
-    if not views:
+    """The chore as its reads show it, in the caller's session (after its own change)."""
+    params = {"household_id": member.household.id, "chore_id": chore_id}
+    row = db.execute(_CHORE, params).one_or_none()
+    if row is None:
         raise NotFoundError("Chore")
-    return views[0]
+    return _view(row)
 
 
 def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
@@ -311,19 +318,18 @@ def window_end(window: DueWindow, day: date) -> date:
     return day + timedelta(days=WINDOW_DAYS[window])
 
 
-def due(db: Session, member: Member, window: DueWindow, assignee: int | None) -> list[DueEntry]:
-    """Chores due up to the end of the window, overdue ones included, in one statement."""
-    day = today(member.household)
-    statement = _rows(member.household.id).where(
+@lru_cache(maxsize=2)
+def _due_list(assignee: bool) -> Select[Any]:
+    statement = _CHORE_ROWS.where(
         CHORES.c.archived.is_(False),
         CHORES.c.next_due.is_not(None),
-        CHORES.c.next_due <= window_end(window, day),
+        CHORES.c.next_due <= bindparam("until"),
     )
-    if assignee is not None:
-        statement = statement.where(CHORES.c.assignee_id == assignee)
+    if assignee:
+        statement = statement.where(CHORES.c.assignee_id == bindparam("assignee"))
     # Within a day, chores with a time by it, then the rest (NULLs sort differently per database).
     due_time = CHORES.c.due_time
-    order = (
+    return statement.order_by(
         CHORES.c.next_due,
         due_time.is_(None),
         due_time,
@@ -331,15 +337,38 @@ def due(db: Session, member: Member, window: DueWindow, assignee: int | None) ->
         CHORES.c.name,
         CHORES.c.id,
     )
-    entries = []
-    for chore in _fetch(db, statement.order_by(*order)):
-        assert chore.next_due is not None  # selected above
-        entries.append(DueEntry(chore, chore.next_due, max(0, (day - chore.next_due).days)))
-    return entries
 
 
-def calendar(
-    db: Session,
+async def due(
+    reads: Reads, member: Member, window: DueWindow, assignee: int | None
+) -> list[DueEntry]:
+    """Chores due up to the end of the window, overdue ones included, in one statement."""
+    day = today(member.household)
+    params = {"household_id": member.household.id, "until": window_end(window, day)}
+    rows = await reads.all(_due_list(assignee is not None), {**params, "assignee": assignee})
+    return [DueEntry(_view(row), row.next_due, max(0, (day - row.next_due).days)) for row in rows]
+
+
+_NAMES = (
+    select(User.id, User.display_name)
+    .join(Membership, Membership.user_id == User.id)
+    .where(Membership.household_id == bindparam("household_id"))
+)
+# How many times each member did each least-done chore of the household.
+_LEAST_DONE_COUNTS = (
+    select(Completion.chore_id, Completion.done_by, func.count().label("count"))
+    .join(Chore, Chore.id == Completion.chore_id)
+    .where(
+        Chore.household_id == bindparam("household_id"),
+        Chore.assignment == "least_done",
+        Completion.kind == "done",
+    )
+    .group_by(Completion.chore_id, Completion.done_by)
+)
+
+
+async def calendar(
+    reads: Reads,
     household: HouseholdClock,
     start: date,
     end: date,
@@ -354,43 +383,26 @@ def calendar(
         raise InvalidError(
             ErrorCode.BAD_RANGE, f"The range may span at most {MAX_CALENDAR_DAYS} days"
         )
-    # Three statements at most: the chores with their rotations (joined, not a second select),
-    # the members' names, and for least-done rotations how often each member did each chore.
-    chores = list(
-        db.scalars(
-            select(Chore)
-            .options(joinedload(Chore.rotation))
-            .where(
-                Chore.household_id == household.id,
-                Chore.archived.is_(False),
-                Chore.next_due.is_not(None),
-                Chore.next_due <= end,
-            )
-        ).unique()
-    )
-    names: dict[int | None, str] = dict(
-        db.execute(
-            select(User.id, User.display_name)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.household_id == household.id)
-        ).all()
-    )
-    done = _done_counts([chore.id for chore in chores if chore.assignment == "least_done"], db)
+    # Three statements at most: the chores due by the end (with their rotations), the members'
+    # names, and for least-done rotations how often each member did each chore.
+    household_id = {"household_id": household.id}
+    chores = await reads.all(_due_list(False), {**household_id, "until": end})
+    names: dict[int | None, str] = {
+        row.id: row.display_name for row in await reads.all(_NAMES, household_id)
+    }
+    done: dict[int, dict[int, int]] = {}
+    if any(chore.assignment == "least_done" for chore in chores):
+        for row in await reads.all(_LEAST_DONE_COUNTS, household_id):
+            if row.done_by is not None:  # an account deleted since
+                done.setdefault(row.chore_id, {})[row.done_by] = row.count
     items: list[Occurrence] = []
     for chore in chores:
-        assert chore.next_due is not None
         dates = occurrences(rule_of(chore), start=chore.start_date, first=chore.next_due, until=end)
+        rotation = list(_members(chore.members))
         if chore.assignment == "least_done":
-            who = _least_done_turns(
-                rotation_of(chore), chore.assignee_id, done.get(chore.id, {}), len(dates)
-            )
+            who = _least_done_turns(rotation, chore.assignee_id, done.get(chore.id, {}), len(dates))
         else:
-            who = projected_assignees(
-                chore.assignment,  # type: ignore[arg-type]
-                rotation_of(chore),
-                chore.assignee_id,
-                len(dates),
-            )
+            who = projected_assignees(chore.assignment, rotation, chore.assignee_id, len(dates))
         for day, assignee in zip(dates, who, strict=True):
             theirs = assignee == user_id or (include_unassigned and assignee is None)
             if day < start or (user_id is not None and not theirs):
@@ -416,22 +428,6 @@ def calendar(
         )
     )
     return items
-
-
-def _done_counts(chore_ids: list[int], db: Session) -> dict[int, dict[int, int]]:
-    """How many times each member did each of these chores (no statement for none)."""
-    if not chore_ids:
-        return {}
-    counts: dict[int, dict[int, int]] = {}
-    rows = db.execute(
-        select(Completion.chore_id, Completion.done_by, func.count())
-        .where(Completion.chore_id.in_(chore_ids), Completion.kind == "done")
-        .group_by(Completion.chore_id, Completion.done_by)
-    )
-    for chore_id, user_id, count in rows:
-        if user_id is not None:  # an account deleted since
-            counts.setdefault(chore_id, {})[user_id] = count
-    return counts
 
 
 def _least_done_turns(

@@ -1,16 +1,18 @@
 """Doing chores: complete, skip, undo, and the history with its edits and statistics."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
-from sqlalchemy import Row, Select, Table, and_, bindparam, func, insert, select, tuple_
+from sqlalchemy import Select, Table, and_, bindparam, func, insert, select, tuple_
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from app.core import metrics
 from app.core.db import UTCDateTime, utcnow
+from app.core.reads import Reads
 from app.domain.errors import ConflictError, ErrorCode, InvalidError, NotFoundError
 from app.domain.recurrence import local_date, next_due
 from app.domain.rotation import next_assignee
@@ -296,12 +298,9 @@ def _history_rows() -> Select[Any]:
     )
 
 
-# Built once, and read as plain rows: a month of a large household's history is thousands.
-_HISTORY_ROWS = _history_rows()
-
-
-def _history(household_id: int) -> Select[Any]:
-    return _HISTORY_ROWS.where(COMPLETIONS.c.household_id == household_id)
+# Built once per shape (app.services.chores says why).
+_HISTORY_ROWS = _history_rows().where(COMPLETIONS.c.household_id == bindparam("household_id"))
+_ENTRY = _HISTORY_ROWS.where(COMPLETIONS.c.id == bindparam("completion_id"))
 
 
 def _view(
@@ -323,12 +322,26 @@ def _view(
     )
 
 
-def _row_view(row: Row[Any]) -> CompletionView:
+def _row_view(row: Any) -> CompletionView:
     return _view(row, row.chore_name, row.category, row.doer_name, row.recorder_name)
 
 
-def history(
-    db: Session,
+@lru_cache(maxsize=8)
+def _history(member: bool, page: bool, limited: bool) -> Select[Any]:
+    done_at, entry_id = COMPLETIONS.c.done_at, COMPLETIONS.c.id
+    statement = _HISTORY_ROWS.where(done_at >= bindparam("since"), done_at < bindparam("until"))
+    if member:
+        statement = statement.where(COMPLETIONS.c.done_by == bindparam("member_id"))
+    if page:
+        # Typed as the column: SQLite compares the stored UTC text, not the caller's offset.
+        cursor = tuple_(bindparam("before_at", type_=UTCDateTime()), bindparam("before_id"))
+        statement = statement.where(tuple_(done_at, entry_id) < cursor)
+    statement = statement.order_by(done_at.desc(), entry_id.desc())
+    return statement.limit(bindparam("limit")) if limited else statement
+
+
+async def history(
+    reads: Reads,
     household: HouseholdClock,
     start: date,
     end: date,
@@ -340,68 +353,75 @@ def history(
     page, starting after the entry `before` names (done_at, id) when given: a keyset page, as
     cheap deep in a long history as at its start."""
     since, until = instants(household, start, end)
-    done_at, entry_id = COMPLETIONS.c.done_at, COMPLETIONS.c.id
-    statement = _history(household.id).where(done_at >= since, done_at < until)
-    if member_id is not None:
-        statement = statement.where(COMPLETIONS.c.done_by == member_id)
-    if before is not None:
-        at, last_id = before
-        # Typed as the column: SQLite compares the stored UTC text, not the caller's offset.
-        cursor = tuple_(bindparam("before_at", at, type_=UTCDateTime()), last_id)
-        statement = statement.where(tuple_(done_at, entry_id) < cursor)
-    statement = statement.order_by(done_at.desc(), entry_id.desc()).limit(limit)
-    return [_row_view(row) for row in db.execute(statement)]
+    before_at, before_id = before or (None, None)
+    params = {
+        "household_id": household.id,
+        "since": since,
+        "until": until,
+        "member_id": member_id,
+        "before_at": before_at,
+        "before_id": before_id,
+        "limit": limit,
+    }
+    shape = _history(member_id is not None, before is not None, limit is not None)
+    rows = await reads.all(shape, params)
+    return [_row_view(row) for row in rows]
 
 
 def one(db: Session, household: HouseholdClock, completion_id: int) -> CompletionView:
-    statement = _history(household.id).where(COMPLETIONS.c.id == completion_id)
-    row = db.execute(statement).one_or_none()
+    row = db.execute(
+        _ENTRY, {"household_id": household.id, "completion_id": completion_id}
+    ).one_or_none()
     if row is None:
         raise NotFoundError("Completion")
     return _row_view(row)
 
 
-def stats(db: Session, household: HouseholdClock, start: date, end: date) -> Stats:
-    since, until = instants(household, start, end)
-    in_range = (
-        Completion.household_id == household.id,
-        Completion.done_at >= since,
-        Completion.done_at < until,
+_IN_RANGE = (
+    Completion.household_id == bindparam("household_id"),
+    Completion.done_at >= bindparam("since"),
+    Completion.done_at < bindparam("until"),
+)
+_IS_DONE = Completion.kind == "done"
+_MEMBER_TOTALS = (
+    select(
+        User.id,
+        User.display_name,
+        func.count(Completion.id).filter(_IS_DONE),
+        func.count(Completion.id).filter(~_IS_DONE),
+        func.coalesce(func.sum(Completion.minutes), 0),
+        func.coalesce(func.sum(Completion.points), 0),
     )
-    is_done = Completion.kind == "done"
-    per_member = db.execute(
-        select(
-            User.id,
-            User.display_name,
-            func.count(Completion.id).filter(is_done),
-            func.count(Completion.id).filter(~is_done),
-            func.coalesce(func.sum(Completion.minutes), 0),
-            func.coalesce(func.sum(Completion.points), 0),
-        )
-        .select_from(User)
-        .outerjoin(
-            Membership, (Membership.user_id == User.id) & (Membership.household_id == household.id)
-        )
-        .outerjoin(Completion, and_(Completion.done_by == User.id, *in_range))
-        .where((Membership.user_id.is_not(None)) | (Completion.id.is_not(None)))
-        .group_by(User.id, User.display_name)
-        .order_by(User.display_name, User.id)
-    ).all()
-    per_category = db.execute(
-        select(
-            Chore.category,
-            func.count(Completion.id),
-            func.coalesce(func.sum(Completion.minutes), 0),
-            func.coalesce(func.sum(Completion.points), 0),
-        )
-        .join(Chore, Chore.id == Completion.chore_id)
-        .where(*in_range, is_done)
-        .group_by(Chore.category)
-        .order_by(Chore.category)
-    ).all()
+    .select_from(User)
+    .outerjoin(
+        Membership,
+        (Membership.user_id == User.id) & (Membership.household_id == bindparam("household_id")),
+    )
+    .outerjoin(Completion, and_(Completion.done_by == User.id, *_IN_RANGE))
+    .where((Membership.user_id.is_not(None)) | (Completion.id.is_not(None)))
+    .group_by(User.id, User.display_name)
+    .order_by(User.display_name, User.id)
+)
+_CATEGORY_TOTALS = (
+    select(
+        Chore.category,
+        func.count(Completion.id),
+        func.coalesce(func.sum(Completion.minutes), 0),
+        func.coalesce(func.sum(Completion.points), 0),
+    )
+    .join(Chore, Chore.id == Completion.chore_id)
+    .where(*_IN_RANGE, _IS_DONE)
+    .group_by(Chore.category)
+    .order_by(Chore.category)
+)
+
+
+async def stats(reads: Reads, household: HouseholdClock, start: date, end: date) -> Stats:
+    since, until = instants(household, start, end)
+    params = {"household_id": household.id, "since": since, "until": until}
     return Stats(
         from_date=start,
         to_date=end,
-        members=tuple(MemberTotals(*row) for row in per_member),
-        categories=tuple(CategoryTotals(*row) for row in per_category),
+        members=tuple(MemberTotals(*row) for row in await reads.all(_MEMBER_TOTALS, params)),
+        categories=tuple(CategoryTotals(*row) for row in await reads.all(_CATEGORY_TOTALS, params)),
     )

@@ -7,9 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from sqlalchemy import Select, event
+from sqlalchemy import event
 
-from app.core.reads import PostgresReads
+from app.core.reads import PostgresReads, Statement
 from tests.support.people import Person
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -48,9 +48,9 @@ def make_chore(person: Person, household_id: int, **overrides: Any) -> dict[str,
 
 @contextmanager
 def count_statements(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL the app sends meanwhile, on either of its engines and its pooled reads."""
+    """The SQL the app sends meanwhile, on its engine and its pooled reads."""
     statements: list[str] = []
-    engines = (app.state.engine, app.state.autocommit_engine)
+    engine = app.state.engine
 
     def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
@@ -58,20 +58,18 @@ def count_statements(app: FastAPI) -> Iterator[list[str]]:
     reads = app.state.reads
     pooled = isinstance(reads, PostgresReads)
     if pooled:
-        # The authorization check's statements bypass the engines (app.core.reads).
-        run = reads.one_or_none
+        # The pooled reads' statements bypass the engine (app.core.reads).
+        run = reads._run
 
-        async def recorded(statement: Select[Any], params: Mapping[str, Any]) -> Any:
+        async def recorded(statement: Statement, params: Mapping[str, Any], rows: Any) -> Any:
             statements.append(str(statement))
-            return await run(statement, params)
+            return await run(statement, params, rows)
 
-        reads.one_or_none = recorded  # type: ignore[method-assign]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
+        reads._run = recorded  # type: ignore[method-assign]
+    event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "before_cursor_execute", record)
         if pooled:
-            del reads.one_or_none
+            del reads._run

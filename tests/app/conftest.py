@@ -47,7 +47,6 @@ def session_app(database_url: str) -> Iterator[FastAPI]:
     with served(application):
         yield application
     application.state.engine.dispose()
-    application.state.autocommit_engine.dispose()
 
 
 @pytest.fixture

@@ -45,7 +45,6 @@ def app_for(database_url: str) -> Iterator[Any]:
     for application in made:
         databases.reset(application.state.engine)
         application.state.engine.dispose()
-        application.state.autocommit_engine.dispose()
 
 
 def webhook(status: str = "firing", fingerprint: str = "a1b2c3d4e5f60718") -> dict[str, Any]:

@@ -35,7 +35,6 @@ def mailing(database_url: str) -> Iterator[tuple[FastAPI, Inbox]]:
         yield application, inbox
         databases.reset(application.state.engine)
         application.state.engine.dispose()
-        application.state.autocommit_engine.dispose()
 
 
 def ask(application: FastAPI, email: str, host: str = "testserver") -> int:

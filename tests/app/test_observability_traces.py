@@ -31,7 +31,6 @@ def traced(database_url: str) -> Iterator[tuple[FastAPI, InMemorySpanExporter]]:
         yield app, exporter
     app.state.tracer_provider.shutdown()
     app.state.engine.dispose()
-    app.state.autocommit_engine.dispose()
 
 
 @pytest.fixture

@@ -428,7 +428,6 @@ def uncached_app(database_url: str) -> Iterator[FastAPI]:
     application = create_app(make_settings(database_url, response_cache_mib=0))
     yield application
     application.state.engine.dispose()
-    application.state.autocommit_engine.dispose()
 
 
 def test_no_write_route_leaves_a_cached_read_stale(app: FastAPI, uncached_app: FastAPI) -> None:

@@ -99,7 +99,6 @@ def app(imported: tuple[str, Report]) -> Iterator[FastAPI]:
     application = create_app(make_settings(imported[0]))
     yield application
     application.state.engine.dispose()
-    application.state.autocommit_engine.dispose()
 
 
 def login(app: FastAPI, email: str, password: str) -> Any:
@@ -508,7 +507,6 @@ def test_an_email_already_here_is_refused_not_merged(target_url: str, original_u
     )
     assert registered.status_code == 201
     app.state.engine.dispose()
-    app.state.autocommit_engine.dispose()
     before = snapshot(target_url)
     report = run_import(target_url, original_url)
     assert report.refused

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, status
 
-from app.api.deps import DbDep, SettingsDep, Writer
+from app.api.deps import DbDep, ReadsDep, SettingsDep, Writer
 from app.core.errors import ERROR_RESPONSES
 from app.schemas.completions import FeedCreateIn, FeedOut
 from app.services import calendar_feeds
@@ -39,9 +39,11 @@ def revoke_feed(member: Writer, db: DbDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
 )
-def feed(
-    token: Annotated[str, Path(min_length=20, max_length=64)], db: DbDep, settings: SettingsDep
+async def feed(
+    token: Annotated[str, Path(min_length=20, max_length=64)],
+    reads: ReadsDep,
+    settings: SettingsDep,
 ) -> Response:
     """The iCalendar file itself: the secret token is the only credential (no cookie)."""
-    body = calendar_feeds.render(db, settings, token)
+    body = await calendar_feeds.render(reads, settings, token)
     return Response(body, media_type="text/calendar; charset=utf-8")

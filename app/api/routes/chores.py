@@ -34,8 +34,8 @@ async def list_chores(
         member,
         ("chores", query.category, query.assignee, query.archived),
         list[ChoreView],
-        lambda db: chores.list_chores(
-            db,
+        lambda reads: chores.list_chores(
+            reads,
             member,
             category=query.category,
             assignee=query.assignee,

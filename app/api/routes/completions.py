@@ -32,7 +32,9 @@ async def list_completions(
         member,
         ("completions", first, last, done_by, limit, before),
         list[CompletionView],
-        lambda db: completions.history(db, member.household, first, last, done_by, limit, before),
+        lambda reads: completions.history(
+            reads, member.household, first, last, done_by, limit, before
+        ),
     )
 
 
@@ -60,5 +62,5 @@ async def stats(
         member,
         ("stats", first, last),
         Stats,
-        lambda db: completions.stats(db, member.household, first, last),
+        lambda reads: completions.stats(reads, member.household, first, last),
     )

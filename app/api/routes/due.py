@@ -30,7 +30,7 @@ async def due(
         member,
         ("due", window, who),
         list[DueEntry],
-        lambda db: chores.due(db, member, window, who),
+        lambda reads: chores.due(reads, member, window, who),
     )
 
 
@@ -48,5 +48,5 @@ async def calendar(
         member,
         ("calendar", first, last),
         list[Occurrence],
-        lambda db: chores.calendar(db, member.household, first, last),
+        lambda reads: chores.calendar(reads, member.household, first, last),
     )

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from app.api.deps import DbDep, Reader, Writer
+from app.api.deps import DbDep, Reader, ReadsDep, Writer
 from app.core.errors import ERROR_RESPONSES
 from app.schemas.common import DateRangeQuery
 from app.schemas.completions import ImportResult
@@ -37,8 +37,8 @@ async def import_chores(
 @router.get(
     "/chores/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}}
 )
-def export_chores(member: Reader, db: DbDep) -> Response:
-    return _attachment(chore_csv.export_chores(db, member), "chores.csv")
+async def export_chores(member: Reader, reads: ReadsDep) -> Response:
+    return _attachment(await chore_csv.export_chores(reads, member), "chores.csv")
 
 
 @router.get(
@@ -46,11 +46,11 @@ def export_chores(member: Reader, db: DbDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export_completions(
+async def export_completions(
     member: Reader,
-    db: DbDep,
+    reads: ReadsDep,
     query: Annotated[DateRangeQuery, Query()],
 ) -> Response:
     start, end = completions.date_range(member.household, query.start, query.end, 365)
-    entries = completions.history(db, member.household, start, end)
+    entries = await completions.history(reads, member.household, start, end)
     return _attachment(chore_csv.export_history(entries, member.household.time_zone), "history.csv")
