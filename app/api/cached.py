@@ -19,6 +19,12 @@ def _serializer(read_model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(read_model)
 
 
+def read_model_json(read_model: Any, value: Any, status_code: int = 200) -> Response:
+    """`value`, of the read model `read_model`, written out as household_json writes them."""
+    body = _serializer(read_model).dump_json(value)
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
 async def household_json(
     request: Request,
     member: Member,

@@ -20,15 +20,15 @@ The ways into the database, all noting the households for the commit:
   matches, read first with the same WHERE (rare paths: revocations, sign-outs);
 - a new display name: the households of the person (it shows in their lists).
 The hot write (completing a chore) instead carries the new revision in its own statement, on
-PostgreSQL (`bump` as a data-modifying CTE, executed with `REVISED`): one round trip fewer.
+PostgreSQL (`BUMP` as a data-modifying CTE, executed with `REVISED`): one round trip fewer.
 
 Rows that no cached read shows (classes with `household_reads = False`: the reminders, which
 the sender writes every minute) keep the revision, and with it the household's cache.
 """
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Update, event, inspect, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, event, inspect, select, update
 from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, sessionmaker
 
 from app.models.accounts import User
@@ -46,9 +46,19 @@ def changes(household_id: int) -> dict[str, int]:
     return {_NAMED: household_id}
 
 
-def bump(household_id: int) -> Update:
-    """The statement that gives the household a new revision."""
-    return update(Household).where(Household.id == household_id).values(revision=new_revision())
+# The statement that gives a household a new revision, built once: see `bumped`. (Parameters
+# named as a column of the updated table would set that column too.)
+_HOUSEHOLDS = cast(Table, Household.__table__)
+BUMP = (
+    update(_HOUSEHOLDS)
+    .where(_HOUSEHOLDS.c.id == bindparam("bumped_household"))
+    .values(revision=bindparam("new_revision"))
+)
+
+
+def bumped(household_id: int) -> dict[str, int]:
+    """The parameters of `BUMP` for the household."""
+    return {"bumped_household": household_id, "new_revision": new_revision()}
 
 
 def _household_column(entity: Any) -> ColumnElement[int] | None:
@@ -111,7 +121,9 @@ def _before_commit(session: Session) -> None:
     # households (a person's new name shows in all of theirs) lock them in the same order.
     for household_id in sorted(session.info.pop(_CHANGED, ())):
         session.execute(
-            bump(household_id), execution_options={**REVISED, "synchronize_session": False}
+            BUMP,
+            bumped(household_id),
+            execution_options={**REVISED, "synchronize_session": False},
         )
 
 

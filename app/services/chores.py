@@ -99,9 +99,11 @@ def _chore_rows() -> Select[Any]:
 # and each shape is then compiled once (app.core.reads).
 _CHORE_ROWS = _chore_rows().where(CHORES.c.household_id == bindparam("household_id"))
 _CHORE = _CHORE_ROWS.where(CHORES.c.id == bindparam("chore_id"))
+_LOCKED_CHORE = _CHORE.with_for_update(of=CHORES)
 
 
-def _members(encoded: str | None) -> tuple[int, ...]:
+def rotation_members(encoded: str | None) -> tuple[int, ...]:
+    """The members of a chore read's `members` column, in rotation order."""
     if not encoded:
         return ()
     if "," not in encoded:  # most chores: one member or none
@@ -121,7 +123,7 @@ def _view(row: Any) -> ChoreView:
         points=row.points,
         archived=row.archived,
         recurrence=rule_of(row),
-        assignment=AssignmentPlan(row.assignment, _members(row.members)),
+        assignment=AssignmentPlan(row.assignment, rotation_members(row.members)),
         assignee=Person.of(row.assignee_id, row.assignee_name),
         start_date=row.start_date,
         next_due=row.next_due,
@@ -181,6 +183,17 @@ def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
     if chore is None:
         raise NotFoundError("Chore")
     return chore
+
+
+def locked_row(db: Session, member: Member, chore_id: int) -> Any:
+    """The chore as a row of its reads (its rotation in `members`), locked as by
+    `get_for_update`: for a change that writes with statements, not through the ORM."""
+    begin_changes(db)
+    params = {"household_id": member.household.id, "chore_id": chore_id}
+    row = db.execute(_LOCKED_CHORE, params).one_or_none()
+    if row is None:
+        raise NotFoundError("Chore")
+    return row
 
 
 def require_members(db: Session, household_id: int, user_ids: Sequence[int]) -> None:
@@ -398,7 +411,7 @@ async def calendar(
     items: list[Occurrence] = []
     for chore in chores:
         dates = occurrences(rule_of(chore), start=chore.start_date, first=chore.next_due, until=end)
-        rotation = list(_members(chore.members))
+        rotation = list(rotation_members(chore.members))
         if chore.assignment == "least_done":
             who = _least_done_turns(rotation, chore.assignee_id, done.get(chore.id, {}), len(dates))
         else:

@@ -22,6 +22,8 @@ from app.schemas.completions import CompleteIn, CompletionUpdateIn
 from app.services import chores
 from app.services.access import HouseholdClock, Member
 
+COMPLETIONS, CHORES = cast(Table, Completion.__table__), cast(Table, Chore.__table__)
+
 # Phones' clocks drift: a completion a few minutes "in the future" is still now.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_RANGE_DAYS = 3 * 366
@@ -49,20 +51,20 @@ _ANSWER: TypeAdapter[CompletionView] = TypeAdapter(CompletionView)
 
 
 def _receipt(
-    db: Session, member: Member, chore: Chore, key: str | None, action: str
+    db: Session, member: Member, chore_id: int, key: str | None, action: str
 ) -> TapReceipt | None:
     """The receipt of a tap already carried out under `key`. Read with the chore locked: a
     resent tap racing its first waits for it, then finds its receipt."""
     if key is None:
         return None
     receipt = db.get(TapReceipt, (member.user_id, key))
-    if receipt is not None and (receipt.chore_id, receipt.action) != (chore.id, action):
+    if receipt is not None and (receipt.chore_id, receipt.action) != (chore_id, action):
         raise ConflictError(ErrorCode.CONFLICT, "This Idempotency-Key belongs to another tap")
     return receipt
 
 
 def _keep_receipt(
-    db: Session, member: Member, chore: Chore, key: str | None, action: str, body: str | None
+    db: Session, member: Member, chore_id: int, key: str | None, action: str, body: str | None
 ) -> None:
     if key is not None:
         db.add(
@@ -70,7 +72,7 @@ def _keep_receipt(
                 user_id=member.user_id,
                 key=key,
                 household_id=member.household.id,
-                chore_id=chore.id,
+                chore_id=chore_id,
                 action=action,
                 body=body,
             )
@@ -89,9 +91,10 @@ def record(
     With an Idempotency-Key `key`, a tap already recorded under it answers as it did then.
 
     The hot write of the app: the chore with its rotation in one locked read, then one statement
-    that writes (app.services.completions._write), and the answer built from what is known."""
-    chore = chores.get_for_update(db, member, chore_id)
-    receipt = _receipt(db, member, chore, key, kind)
+    that writes (`_write`), and the answer built from what is known. Plain rows and statements
+    built once, not ORM objects: those were half of a tap's time in the worker."""
+    chore = chores.locked_row(db, member, chore_id)
+    receipt = _receipt(db, member, chore_id, key, kind)
     if receipt is not None and receipt.body is not None:
         return _ANSWER.validate_json(receipt.body)
     if chore.archived:
@@ -106,24 +109,38 @@ def record(
     )
     done_at = _check_done_at(data.done_at) if data.done_at else utcnow()
     done = kind == "done"
-    entry = Completion(
-        household_id=member.household.id,
-        chore_id=chore.id,
-        due_date=chore.next_due,
-        kind=kind,
-        done_by=done_by,
-        done_at=done_at,
-        recorded_by=member.user_id,
-        points=chore.points if done else 0,
-        minutes=(chore.estimated_minutes or 0) if done else 0,
-        assignee_before=chore.assignee_id,
-        created_at=utcnow(),
-    )
     counts = None
     if chore.assignment == "least_done":
-        counts = _done_counts(db, chore)
+        counts = _done_counts(db, chore_id)
         if done:  # this very completion counts too
             counts[done_by] = counts.get(done_by, 0) + 1
+    now = utcnow()
+    answer = CompletionView(
+        id=0,  # the write's
+        chore_id=chore_id,
+        chore_name=chore.name,
+        category=chore.category,
+        due_date=chore.next_due,
+        kind=kind,
+        done_by=Person(done_by, doer),
+        done_at=done_at,
+        recorded_by=Person(member.user_id, member.display_name),
+        points=chore.points if done else 0,
+        minutes=(chore.estimated_minutes or 0) if done else 0,
+    )
+    entry = {
+        "household_id": member.household.id,
+        "chore_id": chore_id,
+        "due_date": chore.next_due,
+        "kind": kind,
+        "done_by": done_by,
+        "done_at": done_at,
+        "recorded_by": member.user_id,
+        "points": answer.points,
+        "minutes": answer.minutes,
+        "assignee_before": chore.assignee_id,
+        "created_at": now,
+    }
     moved = {
         "next_due": next_due(
             chores.rule_of(chore),
@@ -132,54 +149,68 @@ def record(
             done_on=local_date(done_at, member.household.time_zone),
         ),
         "assignee_id": next_assignee(
-            chore.assignment,  # type: ignore[arg-type]
-            chores.rotation_of(chore),
+            chore.assignment,
+            list(chores.rotation_members(chore.members)),
             chore.assignee_id,
             counts,
         ),
-        "updated_at": utcnow(),
+        "updated_at": now,
     }
-    entry.id = _write(db, entry, moved)
-    answer = _view(entry, chore.name, chore.category, doer, member.display_name)
+    answer.id = _write(db, entry, moved)
     if key is not None:
-        _keep_receipt(db, member, chore, key, kind, _ANSWER.dump_json(answer).decode())
+        _keep_receipt(db, member, chore_id, key, kind, _ANSWER.dump_json(answer).decode())
     db.commit()
     return answer
 
 
-def _write(db: Session, entry: Completion, moved: dict[str, Any]) -> int:
-    """Adds `entry` (a Completion kept out of the session: no flush, no read-back) and moves
-    its chore on (`moved`); answers the entry's id. On PostgreSQL that is one statement of
-    data-modifying CTEs, which also gives the household its new revision: with the locked read
-    and COMMIT, three round trips where the unit of work took five. SQLite has no such CTEs."""
-    table = cast(Table, Completion.__table__)
-    values = {c.key: getattr(entry, c.key) for c in table.columns if c.key != "id"}
-    add = insert(table).values(values).returning(table.c.id)
-    chores_table = cast(Table, Chore.__table__)
-    move = sql_update(chores_table).where(chores_table.c.id == entry.chore_id).values(moved)
+# Parameters named as a column of a table written would also set that column: "entry_" and
+# "moved_" name none.
+_ADD = (
+    insert(COMPLETIONS)
+    .values({c.key: bindparam(f"entry_{c.key}") for c in COMPLETIONS.columns if c.key != "id"})
+    .returning(COMPLETIONS.c.id)
+)
+_MOVE = (
+    sql_update(CHORES)
+    .where(CHORES.c.id == bindparam("entry_chore_id"))
+    .values({key: bindparam(f"moved_{key}") for key in ("next_due", "assignee_id", "updated_at")})
+)
+# The entry, the chore moved on and the household's new revision in one statement of
+# data-modifying CTEs (PostgreSQL): with the locked read and COMMIT, three round trips where the
+# unit of work took five. Built once: building it cost more than running it.
+_RECORD = (
+    select(_ADD.cte("entry").c.id)
+    .add_cte(_MOVE.cte("move"))
+    .add_cte(revisions.BUMP.cte("revision"))
+)
+
+
+def _write(db: Session, entry: dict[str, Any], moved: dict[str, Any]) -> int:
+    """Adds the completion `entry` and moves its chore on (`moved`); answers the entry's id."""
     metrics.note_completions(db, 1)
+    household_id = entry["household_id"]
+    params = {f"entry_{key}": value for key, value in entry.items()}
+    params.update((f"moved_{key}", value) for key, value in moved.items())
     if db.get_bind().dialect.name == "postgresql":
-        added = add.cte("entry")
-        statement = (
-            select(added.c.id)
-            .add_cte(move.cte("move"))
-            .add_cte(revisions.bump(entry.household_id).cte("revision"))
-        )
-        entry_id = db.scalar(statement, execution_options=revisions.REVISED)
-    else:
-        options = revisions.changes(entry.household_id)
-        entry_id = db.scalar(add, execution_options=options)
-        db.execute(move, execution_options=options)
+        params.update(revisions.bumped(household_id))
+        entry_id = db.scalar(_RECORD, params, execution_options=revisions.REVISED)
+    else:  # SQLite has no data-modifying CTEs
+        options = revisions.changes(household_id)
+        entry_id = db.scalar(_ADD, params, execution_options=options)
+        db.execute(_MOVE, params, execution_options=options)
     assert entry_id is not None
     return int(entry_id)
 
 
-def _done_counts(db: Session, chore: Chore) -> dict[int, int]:
-    rows = db.execute(
-        select(Completion.done_by, func.count())
-        .where(Completion.chore_id == chore.id, Completion.kind == "done")
-        .group_by(Completion.done_by)
-    ).all()
+_DONE_COUNTS = (
+    select(COMPLETIONS.c.done_by, func.count())
+    .where(COMPLETIONS.c.chore_id == bindparam("chore_id"), COMPLETIONS.c.kind == "done")
+    .group_by(COMPLETIONS.c.done_by)
+)
+
+
+def _done_counts(db: Session, chore_id: int) -> dict[int, int]:
+    rows = db.execute(_DONE_COUNTS, {"chore_id": chore_id})
     return {user_id: count for user_id, count in rows if user_id is not None}
 
 
@@ -206,13 +237,13 @@ def undo(db: Session, member: Member, chore_id: int, key: str | None = None) -> 
     """Takes the chore's latest entry back. With an Idempotency-Key already used for this undo,
     nothing more is taken back: the answer is the chore as it is now."""
     chore = chores.get_for_update(db, member, chore_id)
-    if _receipt(db, member, chore, key, "undo") is not None:
+    if _receipt(db, member, chore.id, key, "undo") is not None:
         return chore
     entry = _latest(db, chore.id)
     if entry is None:
         raise ConflictError(ErrorCode.NOTHING_TO_UNDO, "This chore has no history to undo")
     _rewind(db, chore, entry)
-    _keep_receipt(db, member, chore, key, "undo", None)
+    _keep_receipt(db, member, chore.id, key, "undo", None)
     db.commit()
     return chore
 
@@ -277,9 +308,6 @@ def instants(household: HouseholdClock, start: date, end: date) -> tuple[datetim
         datetime.combine(start, time.min, zone).astimezone(UTC),
         datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC),
     )
-
-
-COMPLETIONS = Completion.__table__
 
 
 def _history_rows() -> Select[Any]:

@@ -96,3 +96,28 @@ def test_a_cached_read_is_exactly_what_its_schema_renders(
     assert response.content == rendered
     # Not vacuous: the body carries the shapes listed above.
     assert len(response.content) > 300
+
+
+@pytest.mark.parametrize("tap", ["complete", "skip"])
+def test_a_taps_answer_is_exactly_what_its_schema_renders(home: Home, tap: str) -> None:
+    """The tap answers with its read model written out as it is, like the cached reads."""
+    household_id, people = home
+    admin, member = people["admin"], people["member"]
+    chore = make_chore(admin, household_id, name="Laundry", recurrence={"kind": "interval"})
+    response = admin.client.post(
+        f"/api/households/{household_id}/chores/{chore['id']}/{tap}",
+        json={"done_by": member.id, "done_at": noon(tokyo_today())},
+    )
+    assert response.status_code == 201, response.text
+    schema: TypeAdapter[CompletionOut] = TypeAdapter(CompletionOut)
+    answer = schema.validate_json(response.content)
+    assert response.content == schema.dump_json(answer)
+    assert answer.done_by is not None
+    assert answer.recorded_by is not None
+    assert (answer.chore_name, answer.kind, answer.done_by.user_id, answer.recorded_by.user_id) == (
+        "Laundry",
+        "done" if tap == "complete" else "skipped",
+        member.id,
+        admin.id,
+    )
+    assert answer.done_by.display_name == member.user["display_name"] == "member"
