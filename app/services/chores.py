@@ -66,18 +66,10 @@ def rotation_of(chore: Chore) -> list[int]:
 CHORES = Chore.__table__
 
 
-def _chore_rows() -> Select[Any]:
-    completions, members, users = Completion.__table__, ChoreMember.__table__, User.__table__
-    assignee = users.alias("assignee")
-    last_done = (
-        select(func.max(completions.c.done_at))
-        .where(completions.c.chore_id == CHORES.c.id, completions.c.kind == "done")
-        .scalar_subquery()
-    )
-    # "position:user_id,..." in one column: the members come with the chore in one statement.
-    # The separator is SQL text: as a string it would be rendered into the statement anew on
-    # every execution (a literal parameter), 5% of a due list's time.
-    member_list = (
+def _member_list() -> Any:
+    """The chore's members as "position:user_id,...": they come with the chore in one row."""
+    members = ChoreMember.__table__
+    return (
         select(
             func.aggregate_strings(
                 cast(members.c.position, String) + ":" + cast(members.c.user_id, String),
@@ -86,12 +78,23 @@ def _chore_rows() -> Select[Any]:
         )
         .where(members.c.chore_id == CHORES.c.id)
         .scalar_subquery()
+        .label("members")
+    )
+
+
+def _chore_rows() -> Select[Any]:
+    completions, users = Completion.__table__, User.__table__
+    assignee = users.alias("assignee")
+    last_done = (
+        select(func.max(completions.c.done_at))
+        .where(completions.c.chore_id == CHORES.c.id, completions.c.kind == "done")
+        .scalar_subquery()
     )
     return select(
         CHORES,
         assignee.c.display_name.label("assignee_name"),
         last_done.label("last_done_at"),
-        member_list.label("members"),
+        _member_list(),
     ).select_from(CHORES.outerjoin(assignee, assignee.c.id == CHORES.c.assignee_id))
 
 
@@ -99,7 +102,30 @@ def _chore_rows() -> Select[Any]:
 # and each shape is then compiled once (app.core.reads).
 _CHORE_ROWS = _chore_rows().where(CHORES.c.household_id == bindparam("household_id"))
 _CHORE = _CHORE_ROWS.where(CHORES.c.id == bindparam("chore_id"))
-_LOCKED_CHORE = _CHORE.with_for_update(of=CHORES)
+# A tap's locked read: what completing reads of the chore, and no more (its last completion and
+# its assignee's name cost the server a subquery and a join).
+_LOCKED_CHORE = (
+    select(
+        *(
+            CHORES.c[name]
+            for name in (
+                "name",
+                "category",
+                "points",
+                "estimated_minutes",
+                "archived",
+                "start_date",
+                "next_due",
+                "assignee_id",
+                "assignment",
+                *ChoreFields.__annotations__,
+            )
+        ),
+        _member_list(),
+    )
+    .where(CHORES.c.household_id == bindparam("household_id"), CHORES.c.id == bindparam("chore_id"))
+    .with_for_update()
+)
 
 
 def rotation_members(encoded: str | None) -> tuple[int, ...]:
@@ -186,7 +212,7 @@ def get_for_update(db: Session, member: Member, chore_id: int) -> Chore:
 
 
 def locked_row(db: Session, member: Member, chore_id: int) -> Any:
-    """The chore as a row of its reads (its rotation in `members`), locked as by
+    """What a tap reads of the chore, as a row (its rotation in `members`), locked as by
     `get_for_update`: for a change that writes with statements, not through the ORM."""
     begin_changes(db)
     params = {"household_id": member.household.id, "chore_id": chore_id}
