@@ -1,12 +1,14 @@
-"""The statement every household request runs first (who asks, in which household), awaited on
-the event loop.
+"""The statements of a request that only reads, awaited on the event loop: the check every
+household request runs first (who asks, in which household) and the build of a cached read
+(app.api.cached).
 
-On PostgreSQL it runs on psycopg's async connections, prepared, from a small pool of its own.
-Through the sync engine it cost a hop to the threadpool and back on every request, a third of
-a cached read's time (make bench, 1x: the cached due list went from 0.21 to 0.31 of the bare
-app). SQLite (`make run`) has no async driver here and keeps the threadpool, and so do requests
-outside the server's lifespan (the API tests' TestClient runs each request on a loop of its
-own): the lifespan puts the pool in place and closes it (app.main).
+On PostgreSQL they run on psycopg's async connections, prepared, from a small pool of its own.
+Through the sync engine each cost a hop to a worker thread and back (make bench, 1x: the check
+there held cache hits at 0.21 of the bare app, now 0.31; builds there, through an ORM session,
+held the first read of the due list at 0.074, now 0.145). SQLite (`make run`) has no async
+driver here and keeps the threadpool, and so do requests outside the server's lifespan (the API
+tests' TestClient runs each request on a loop of its own): the lifespan puts the pool in place
+and closes it (app.main).
 """
 
 import asyncio

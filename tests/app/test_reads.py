@@ -1,9 +1,10 @@
-"""The authorization check's own connections on PostgreSQL (app.core.reads), on a real server:
+"""The reads' own connections on PostgreSQL (app.core.reads), on a real server:
 the API suite takes that path (its app is served, lifespan and all), and the pool holds when a
 request waits too long, is cancelled inside a statement, or finds its connection killed."""
 
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.core.reads import PostgresReads, ThreadpoolReads
+from tests.support.databases import create_postgres_database
 from tests.support.people import household_with
 
 
@@ -98,3 +100,32 @@ def test_a_killed_connection_fails_one_request_and_the_next_reconnects(postgres:
         run(scenario())
     finally:
         admin.dispose()
+
+
+def test_instants_come_back_in_utc_whatever_the_servers_zone(postgres: str) -> None:
+    """As the engine's UTCDateTime hands them back: a read model's times render the same from
+    either path."""
+    url = create_postgres_database(postgres)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        name = connection.exec_driver_sql("SELECT current_database()").scalar_one()
+        connection.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone TO 'Asia/Tokyo'")
+    engine.dispose()
+
+    async def scenario() -> Any:
+        reads = PostgresReads(url, size=1, timeout=2, tracer=None)
+        row = await reads.one_or_none(
+            select(
+                text("TIMESTAMPTZ '2026-11-30 09:00+09' AS at, current_setting('TimeZone') AS zone")
+            ),
+            {},
+        )
+        await reads.close()
+        return row
+
+    row = run(scenario())
+    assert (row.zone, row.at.utcoffset(), row.at.isoformat()) == (
+        "UTC",
+        timedelta(0),
+        "2026-11-30T00:00:00+00:00",
+    )
